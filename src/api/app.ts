@@ -1,0 +1,137 @@
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { ApiError } from '../errors';
+import { newId } from '../ids';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import { DEFAULT_PROJECT_ID } from '../store/projects';
+import { assistantsRouter } from './routes/assistants';
+import { messagesRouter } from './routes/messages';
+import { threadsRouter } from './routes/threads';
+
+export interface AppOptions {
+  services: Services;
+  logger: Logger;
+  maxBodyBytes: number;
+}
+
+/** The HTTP facade: parse, call one service function, serialise. No business logic lives here. */
+export function createApp({ services, logger, maxBodyBytes }: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // `include[]=…` must arrive as a key the run-step routes can read; the simple parser keeps brackets verbatim.
+  app.set('query parser', 'simple');
+
+  app.use(requestContext(logger));
+  app.use(betaHeader);
+  // The cap is enforced while the body streams in (and up front from Content-Length), never after buffering it.
+  app.use(express.json({ limit: maxBodyBytes, strict: true }));
+
+  const v1 = express.Router();
+  v1.use(assistantsRouter(services));
+  v1.use(threadsRouter(services));
+  v1.use(messagesRouter(services));
+  app.use('/v1', v1);
+
+  app.use((req, _res, next) => {
+    next(new ApiError(404, `Invalid URL (${req.method} ${req.path})`));
+  });
+  app.use(errorHandler(maxBodyBytes));
+  return app;
+}
+
+function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const requestId = newId('request');
+    const started = process.hrtime.bigint();
+    const log = logger.child({ requestId });
+    res.locals.logger = log;
+    res.locals.scope = { projectId: DEFAULT_PROJECT_ID };
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info(
+        {
+          method: req.method,
+          path: req.originalUrl.split('?')[0],
+          status: res.statusCode,
+          ms: Math.round(ms * 10) / 10,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+/**
+ * `OpenAI-Beta: assistants=v2` (what the SDKs send) and no header at all are both accepted. `assistants=v1`
+ * is refused as OpenAI refused it: its clients expect v1 shapes this server does not produce.
+ */
+const betaHeader: RequestHandler = (req, _res, next) => {
+  const beta = req.get('openai-beta') ?? '';
+  if (/assistants=v1\b/.test(beta)) {
+    next(
+      new ApiError(
+        400,
+        "The v1 Assistants API has been deprecated. Please try again by setting the header 'OpenAI-Beta: assistants=v2'.",
+        'invalid_request_error',
+        null,
+        'invalid_beta',
+      ),
+    );
+    return;
+  }
+  next();
+};
+
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as BodyParserError).type === 'string' &&
+    typeof (err as BodyParserError).status === 'number'
+  );
+}
+
+function errorHandler(maxBodyBytes: number): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    const apiError = toApiError(err, maxBodyBytes);
+    if (apiError.status >= 500) (res.locals.logger as Logger | undefined)?.error({ err }, 'unhandled error');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiError.status).json(apiError.toWire());
+  };
+}
+
+function toApiError(err: unknown, maxBodyBytes: number): ApiError {
+  if (err instanceof ApiError) return err;
+  if (isBodyParserError(err)) {
+    switch (err.type) {
+      case 'entity.parse.failed':
+        return new ApiError(
+          400,
+          'We could not parse the JSON body of your request. The API expects a JSON payload, but what was sent was not valid JSON.',
+        );
+      case 'entity.too.large':
+        return new ApiError(
+          413,
+          `Request body too large: the limit is ${maxBodyBytes} bytes.`,
+          'invalid_request_error',
+          null,
+          'request_too_large',
+        );
+      default:
+        if (err.status < 500) return new ApiError(err.status, `Could not read the request body (${err.type}).`);
+    }
+  }
+  // Never leak a stack trace: the details go to the log, the client gets OpenAI's generic server error.
+  return new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
+}

@@ -1,0 +1,25 @@
+import type { Request, Response } from 'express';
+import { badRequest } from '../errors';
+import type { RequestScope } from '../services/context';
+import type { Logger } from '../logger';
+
+/** Path ids are checked for their prefix before any lookup, with OpenAI's wording. */
+export function idParam(req: Request, name: string, prefix: string): string {
+  const value = String(req.params[name] ?? '');
+  if (!value.startsWith(`${prefix}_`)) {
+    throw badRequest(
+      `Invalid '${name}': '${value}'. Expected an ID that begins with '${prefix}'.`,
+      name,
+      'invalid_value',
+    );
+  }
+  return value;
+}
+
+export function scopeOf(res: Response): RequestScope {
+  return res.locals.scope as RequestScope;
+}
+
+export function loggerOf(res: Response): Logger {
+  return res.locals.logger as Logger;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { startThreadline, type Roles } from './runtime';
+import { createDb } from './store/db';
+import { migrateToLatest } from './store/migrate';
+
+const USAGE = `Usage: threadline <command>
+
+Commands:
+  start     API, worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server, in one process
+  api       the HTTP API only (connects to TEMPORAL_ADDRESS)
+  worker    the Temporal worker only (connects to TEMPORAL_ADDRESS)
+  migrate   apply database migrations and exit
+
+Settings come from the environment; see the README's settings table.`;
+
+const ROLES: Record<string, Roles> = {
+  start: { api: true, worker: true, embedTemporal: true },
+  api: { api: true, worker: false, embedTemporal: false },
+  worker: { api: false, worker: true, embedTemporal: false },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 1 : 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config);
+
+  if (command === 'migrate') {
+    const db = createDb(config.database);
+    try {
+      const applied = await migrateToLatest(db);
+      logger.info(
+        { applied, dialect: config.database.dialect },
+        applied.length ? 'migrations applied' : 'database already up to date',
+      );
+    } finally {
+      await db.destroy();
+    }
+    return 0;
+  }
+
+  const roles = ROLES[command];
+  if (!roles) {
+    process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
+    return 1;
+  }
+  const running = await startThreadline(config, roles, logger);
+  if (running.url) logger.info(`Threadline API: ${running.url}/v1`);
+  if (running.temporalUiUrl) logger.info(`Temporal Web UI: ${running.temporalUiUrl}`);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      void running.stop().then(resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  logger.info('stopped');
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      process.stderr.write(`threadline: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,131 @@
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from './api/app';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { createServices } from './services';
+import { createStore } from './store';
+import { createDb, type Db } from './store/db';
+import { migrateToLatest } from './store/migrate';
+import { locateTemporalCli } from './temporal/cliLocator';
+import { startDevServer, type DevServer } from './temporal/devServer';
+import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
+
+export interface Roles {
+  api: boolean;
+  worker: boolean;
+  /** Start the embedded Temporal dev server when no TEMPORAL_ADDRESS is set (`threadline start`). */
+  embedTemporal: boolean;
+}
+
+export interface Running {
+  /** The bound HTTP address, e.g. `http://127.0.0.1:8080`, when the API role runs. */
+  url: string | undefined;
+  temporalAddress: string;
+  temporalUiUrl: string | undefined;
+  db: Db;
+  client: Client | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots the requested roles in dependency order and returns one `stop()` that tears them down in reverse:
+ * stop accepting HTTP, drain the worker, close Temporal connections, close the database, stop the dev server.
+ * A failure part-way through undoes what was already started.
+ */
+export async function startThreadline(config: Config, roles: Roles, logger: Logger): Promise<Running> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn({ err: error }, 'error during shutdown');
+      }
+    }
+  };
+
+  try {
+    let temporalAddress = config.temporal.address ?? `127.0.0.1:${config.temporal.devServerPort}`;
+    let temporalUiUrl: string | undefined;
+    if (config.temporal.address === undefined && roles.embedTemporal) {
+      const cliPath = await locateTemporalCli({
+        configuredPath: config.temporal.cliPath,
+        envPath: config.temporal.searchPath,
+        dataDir: config.dataDir,
+        logger,
+      });
+      const server: DevServer = await startDevServer({
+        cliPath,
+        dataDir: config.dataDir,
+        port: config.temporal.devServerPort,
+        uiPort: config.temporal.devServerUiPort,
+        namespace: config.temporal.namespace,
+        logger,
+      });
+      cleanups.push(() => server.stop());
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
+    }
+
+    const db = createDb(config.database);
+    cleanups.push(() => db.destroy());
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    const store = createStore(db);
+
+    let worker: RunningWorker | undefined;
+    if (roles.worker) {
+      installTemporalRuntime(config.logLevel);
+      worker = await startWorker({
+        address: temporalAddress,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        deps: { store, logger },
+      });
+      const running = worker;
+      cleanups.push(async () => {
+        running.worker.shutdown();
+        await running.finished;
+        await running.connection.close();
+      });
+      logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+    }
+
+    let url: string | undefined;
+    let client: Client | undefined;
+    if (roles.api) {
+      const connection = await Connection.connect({ address: temporalAddress });
+      cleanups.push(() => connection.close());
+      client = new Client({ connection, namespace: config.temporal.namespace });
+      const app = createApp({ services: createServices({ store, logger }), logger, maxBodyBytes: config.maxBodyBytes });
+      const server = await listen(app, config.port, config.host);
+      cleanups.push(() => closeServer(server));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host}:${port}`;
+      logger.info({ url: `${url}/v1` }, 'API listening');
+    }
+
+    return { url, temporalAddress, temporalUiUrl, db, client, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    // Idle keep-alive sockets would hold close() open until they time out.
+    server.closeIdleConnections();
+  });
+}

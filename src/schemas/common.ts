@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+/**
+ * Request building blocks shared by several endpoints, with the limits of OpenAI's spec. Every object is
+ * strict: an unknown field is a 400, as the spec's `additionalProperties: false` says.
+ */
+
+export const Metadata = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const entries = Object.entries(value);
+    if (entries.length > 16) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `too many properties. Expected an object with at most 16 properties, but got an object with ${entries.length} properties instead.`,
+        params: { openaiCode: 'object_above_max_properties' },
+      });
+    }
+    for (const [key, item] of entries) {
+      if (key.length > 64) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `key too long. Expected a key with maximum length 64, but got a key with length ${key.length} instead.`,
+          params: { openaiCode: 'string_above_max_length' },
+        });
+      } else if (typeof item !== 'string') {
+        ctx.addIssue({ code: 'invalid_type', expected: 'string', path: [key], input: item, message: '' });
+      } else if (item.length > 512) {
+        ctx.addIssue({
+          code: 'too_big',
+          origin: 'string',
+          maximum: 512,
+          inclusive: true,
+          path: [key],
+          input: item,
+          message: '',
+        });
+      }
+    }
+  })
+  .transform((value) => value as Record<string, string>);
+
+/** `null` and "absent" both mean "no metadata"; the wire always shows `{}`. */
+export const OptionalMetadata = Metadata.nullable().optional();
+
+const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
+
+export const FunctionDefinition = z.strictObject({
+  name: z.string().min(1).max(64).regex(NAME_PATTERN),
+  description: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  strict: z.boolean().nullable().optional(),
+});
+
+export const Tool = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('code_interpreter') }),
+  z.strictObject({
+    type: z.literal('file_search'),
+    file_search: z
+      .strictObject({
+        max_num_results: z.number().int().min(1).max(50).optional(),
+        ranking_options: z
+          .strictObject({
+            ranker: z.enum(['auto', 'default_2024_08_21']).optional(),
+            score_threshold: z.number().min(0).max(1),
+          })
+          .optional(),
+      })
+      .optional(),
+  }),
+  z.strictObject({ type: z.literal('function'), function: FunctionDefinition }),
+]);
+export type Tool = z.infer<typeof Tool>;
+
+export const ResponseFormat = z.union([
+  z.literal('auto'),
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('text') }),
+    z.strictObject({ type: z.literal('json_object') }),
+    z.strictObject({
+      type: z.literal('json_schema'),
+      json_schema: z.strictObject({
+        name: z.string().min(1).max(64).regex(NAME_PATTERN),
+        description: z.string().optional(),
+        schema: z.record(z.string(), z.unknown()).optional(),
+        strict: z.boolean().nullable().optional(),
+      }),
+    }),
+  ]),
+]);
+export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
+export const Temperature = z.number().min(0).max(2).nullable().optional();
+export const TopP = z.number().min(0).max(1).nullable().optional();
+
+const VectorStoreIds = z.array(z.string().startsWith('vs_')).max(1);
+
+/** `tool_resources` as accepted on create and modify (file ids and vector store ids only). */
+export const ToolResources = z.strictObject({
+  code_interpreter: z.strictObject({ file_ids: z.array(z.string().startsWith('file-')).max(20).optional() }).optional(),
+  file_search: z
+    .strictObject({
+      vector_store_ids: VectorStoreIds.optional(),
+      // Creating vector stores inline needs the vector store API, which Threadline does not have yet:
+      // refuse it loudly rather than drop it.
+      vector_stores: z.array(z.unknown()).max(1).optional(),
+    })
+    .superRefine((value, ctx) => {
+      if (value.vector_stores !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vector_stores'],
+          message: 'creating vector stores inline is not supported by this server yet.',
+          params: { openaiCode: 'unsupported_parameter' },
+        });
+      }
+    })
+    .optional(),
+});
+export type ToolResources = z.infer<typeof ToolResources>;
+
+export const ReasoningEffort = z
+  .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+  .nullable()
+  .optional();

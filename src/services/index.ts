@@ -1,0 +1,14 @@
+import { assistantsService } from './assistants';
+import type { ServiceDeps } from './context';
+import { messagesService } from './messages';
+import { threadsService } from './threads';
+
+export function createServices(deps: ServiceDeps) {
+  return {
+    assistants: assistantsService(deps),
+    threads: threadsService(deps),
+    messages: messagesService(deps),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,69 @@
+import type { Updateable } from 'kysely';
+import { notFound } from '../errors';
+import { newObjectId } from '../ids';
+import type { ListQuery } from '../schemas/list';
+import type { CreateThreadBody, ModifyThreadBody } from '../schemas/threads';
+import { toJson } from '../store/json';
+import type { ThreadTable } from '../store/schema';
+import { deletedObject, listEnvelope, threadObject } from '../wire/objects';
+import type { RequestScope, ServiceDeps } from './context';
+import { newMessageRow } from './messages';
+import { pageRequest } from './paging';
+import { mergeToolResources, toolResourcesJson } from './toolResources';
+
+export function threadsService({ store }: ServiceDeps) {
+  const repo = store.threads;
+
+  async function load(scope: RequestScope, id: string) {
+    const row = await repo.find(scope.projectId, id);
+    if (!row) throw notFound('thread', id);
+    return row;
+  }
+
+  return {
+    /** The thread and its initial messages are written in one transaction, messages in the given order. */
+    async create(scope: RequestScope, body: CreateThreadBody) {
+      const { id, createdAt } = newObjectId('thread');
+      const messages = (body.messages ?? []).map((message) => newMessageRow(scope, id, message));
+      await repo.insertWithMessages(
+        {
+          project_id: scope.projectId,
+          id,
+          created_at: createdAt,
+          tool_resources: toolResourcesJson(body.tool_resources),
+          metadata: toJson(body.metadata ?? {}),
+        },
+        messages,
+      );
+      return threadObject(await load(scope, id));
+    },
+
+    async retrieve(scope: RequestScope, id: string) {
+      return threadObject(await load(scope, id));
+    },
+
+    async modify(scope: RequestScope, id: string, body: ModifyThreadBody) {
+      const current = await load(scope, id);
+      const changes: Updateable<ThreadTable> = {};
+      if (body.metadata !== undefined) changes.metadata = toJson(body.metadata ?? {});
+      if (body.tool_resources !== undefined) {
+        changes.tool_resources = mergeToolResources(current.tool_resources, body.tool_resources);
+      }
+      const row = await repo.update(scope.projectId, id, changes);
+      if (!row) throw notFound('thread', id);
+      return threadObject(row);
+    },
+
+    async delete(scope: RequestScope, id: string) {
+      if (!(await repo.delete(scope.projectId, id))) throw notFound('thread', id);
+      return deletedObject(id, 'thread.deleted');
+    },
+
+    /** Not in OpenAI's API (it never had a thread list); a Threadline extension with the standard parameters. */
+    async list(scope: RequestScope, query: ListQuery) {
+      const page = await pageRequest(query, 'thread_', (cursor) => repo.position(scope.projectId, cursor));
+      const { rows, hasMore } = await repo.page(scope.projectId, page);
+      return listEnvelope(rows.map(threadObject), hasMore);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Pool, types as pgTypes } from 'pg';
+import type { DatabaseConfig } from '../config';
+import type { Database } from './schema';
+
+export type Db = Kysely<Database>;
+
+/**
+ * The only place that knows which SQL engine is underneath. Repositories and migrations are written once
+ * against Kysely; what differs between the dialects is set up here.
+ */
+export function createDb(config: DatabaseConfig): Db {
+  if (config.dialect === 'postgres') {
+    // Timestamps are BIGINT (unix seconds outlive 2038); pg returns int8 as a string unless told otherwise.
+    // The parser is set on this pool only, not on pg's global type registry.
+    const INT8_OID = 20;
+    const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID
+        ? (value: string) => Number(value)
+        : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser;
+    const pool = new Pool({ connectionString: config.connectionString, max: 10, types: { getTypeParser } });
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  }
+  if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+  const sqlite = new SqliteDatabase(config.filename);
+  // WAL lets readers proceed while a writer commits; busy_timeout makes a second process wait instead of failing.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}

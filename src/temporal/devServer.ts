@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Logger } from '../logger';
+import { SEARCH_ATTRIBUTES } from './shared';
+
+export interface DevServerOptions {
+  cliPath: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+  namespace: string;
+  logger: Logger;
+  /** `false` runs without the Web UI (tests). */
+  ui?: boolean;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `temporal server start-dev` as a child process with its state in `<data dir>/temporal.db`, so runs,
+ * histories and registered search attributes survive a restart. Resolves once the frontend accepts gRPC.
+ */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const address = `127.0.0.1:${opts.port}`;
+  const args = [
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(opts.dataDir, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--log-level',
+    'warn',
+    // Lets the worker that schedules an activity take it straight away, skipping a round trip per step.
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
+    ...SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+    ...(opts.namespace === 'default' ? [] : ['--namespace', opts.namespace]),
+    ...(opts.ui === false ? ['--headless'] : ['--ui-port', String(opts.uiPort)]),
+  ];
+  opts.logger.info({ cli: opts.cliPath, address }, 'starting embedded Temporal dev server');
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 50) output.shift();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitUntilReady(address, exited);
+  } catch (error) {
+    await stopChild(child, exited);
+    throw new Error(`Temporal dev server did not start: ${(error as Error).message}\n${output.join('').slice(-4000)}`);
+  }
+  const uiUrl = opts.ui === false ? undefined : `http://127.0.0.1:${opts.uiPort}`;
+  opts.logger.info({ address, ui: uiUrl }, 'Temporal dev server ready');
+  return { address, uiUrl, stop: () => stopChild(child, exited) };
+}
+
+async function waitUntilReady(address: string, exited: Promise<number | null>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let processEnded: number | null | undefined;
+  void exited.then((code) => (processEnded = code));
+  for (;;) {
+    if (processEnded !== undefined) throw new Error(`the process exited with code ${processEnded}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.healthService.check({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`not reachable at ${address} after 60 s: ${(error as Error).message}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
