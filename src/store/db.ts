@@ -20,7 +20,7 @@ export function createDb(config: DatabaseConfig): Db {
     const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
       oid === INT8_OID
         ? (value: string) => Number(value)
-        : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser;
+        : (pgTypes.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pgTypes.getTypeParser;
     const pool = new Pool({ connectionString: config.connectionString, max: 10, types: { getTypeParser } });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
