@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { startThreadline, type Running } from '../../src/runtime';
+import { createThrowawayDatabase } from './postgres';
+
+export type Dialect = 'sqlite' | 'postgres';
+export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
+
+export interface TestService {
+  dialect: Dialect;
+  baseURL: string;
+  /** The official SDK, pointed at this service: if its helpers break, the server is wrong. */
+  openai: OpenAI;
+  running: Running;
+  /** Raw HTTP for what the SDK hides (status codes, headers, error envelopes). */
+  http(method: string, pathAndQuery: string, body?: unknown, headers?: Record<string, string>): Promise<RawResponse>;
+  stop(): Promise<void>;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+/**
+ * Starts the real service (API + worker in one process, as `threadline start` does) on a fresh database of
+ * the given dialect, against the shared Temporal dev server, on a task queue of its own.
+ */
+export async function startTestService(dialect: Dialect, env: Record<string, string> = {}): Promise<TestService> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-test-'));
+  const pg = dialect === 'postgres' ? await createThrowawayDatabase() : undefined;
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    THREADLINE_DATA_DIR: dataDir,
+    THREADLINE_DATABASE_URL: pg?.url ?? path.join(dataDir, 'threadline.db'),
+    TEMPORAL_ADDRESS: requiredEnv('THREADLINE_TEST_TEMPORAL_ADDRESS'),
+    THREADLINE_TASK_QUEUE: `test-${path.basename(dataDir)}`,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const running = await startThreadline(config, { api: true, worker: true, embedTemporal: false }, pino({ level: 'warn' }));
+  const baseURL = `${running.url!}/v1`;
+  return {
+    dialect,
+    baseURL,
+    running,
+    openai: new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 }),
+    http: (method, pathAndQuery, body, headers) => rawRequest(baseURL, method, pathAndQuery, body, headers),
+    async stop() {
+      await running.stop();
+      await pg?.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function rawRequest(
+  baseURL: string,
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  const init: RequestInit = { method, headers: { 'OpenAI-Beta': 'assistants=v2', ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json', ...init.headers };
+  }
+  const response = await fetch(`${baseURL}${pathAndQuery}`, init);
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the tests must run through jest's globalSetup`);
+  return value;
+}
