@@ -4,6 +4,7 @@ import { newId } from '../ids';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
+import { jsonBody } from './body';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
 import { threadsRouter } from './routes/threads';
@@ -24,8 +25,7 @@ export function createApp({ services, logger, maxBodyBytes }: AppOptions): expre
 
   app.use(requestContext(logger));
   app.use(betaHeader);
-  // The cap is enforced while the body streams in (and up front from Content-Length), never after buffering it.
-  app.use(express.json({ limit: maxBodyBytes, strict: true }));
+  app.use(jsonBody(maxBodyBytes));
 
   const v1 = express.Router();
   v1.use(assistantsRouter(services));
@@ -36,7 +36,7 @@ export function createApp({ services, logger, maxBodyBytes }: AppOptions): expre
   app.use((req, _res, next) => {
     next(new ApiError(404, `Invalid URL (${req.method} ${req.path})`));
   });
-  app.use(errorHandler(maxBodyBytes));
+  app.use(errorHandler());
   return app;
 }
 
@@ -85,23 +85,9 @@ const betaHeader: RequestHandler = (req, _res, next) => {
   next();
 };
 
-interface BodyParserError {
-  type: string;
-  status: number;
-}
-
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as BodyParserError).type === 'string' &&
-    typeof (err as BodyParserError).status === 'number'
-  );
-}
-
-function errorHandler(maxBodyBytes: number): ErrorRequestHandler {
+function errorHandler(): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
-    const apiError = toApiError(err, maxBodyBytes);
+    const apiError = toApiError(err);
     if (apiError.status >= 500) (res.locals.logger as Logger | undefined)?.error({ err }, 'unhandled error');
     if (res.headersSent) {
       res.end();
@@ -111,27 +97,8 @@ function errorHandler(maxBodyBytes: number): ErrorRequestHandler {
   };
 }
 
-function toApiError(err: unknown, maxBodyBytes: number): ApiError {
+function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (isBodyParserError(err)) {
-    switch (err.type) {
-      case 'entity.parse.failed':
-        return new ApiError(
-          400,
-          'We could not parse the JSON body of your request. The API expects a JSON payload, but what was sent was not valid JSON.',
-        );
-      case 'entity.too.large':
-        return new ApiError(
-          413,
-          `Request body too large: the limit is ${maxBodyBytes} bytes.`,
-          'invalid_request_error',
-          null,
-          'request_too_large',
-        );
-      default:
-        if (err.status < 500) return new ApiError(err.status, `Could not read the request body (${err.type}).`);
-    }
-  }
   // Never leak a stack trace: the details go to the log, the client gets OpenAI's generic server error.
   return new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
 }

@@ -48,7 +48,7 @@ function toApiError(issue: Issue, base: readonly PropertyKey[]): ApiError {
         return invalid(`'${String(input)}'. Expected an ID that begins with '${prefix}'.`, 'invalid_value');
       }
       if (issue.format === 'regex') {
-        const pattern = (issue as { pattern?: string }).pattern ?? '';
+        const pattern = String((issue as { pattern?: string }).pattern ?? '').replace(/^\/(.*)\/[a-z]*$/, '$1');
         return invalid(
           `string does not match pattern. Expected a string that matches the pattern '${pattern}'.`,
           'invalid_value',
@@ -119,23 +119,32 @@ function sizeError(
 }
 
 /**
- * A union failed every branch. The useful error is the one from the branch the caller meant: a branch whose
- * type matched and failed deeper (or on a limit) beats one that rejected the value's type outright.
+ * A union failed every branch. The useful error is the one from the branch the caller meant: the branch that
+ * got deepest into the value, and among equals one that failed on a limit rather than on the value's type.
  */
 function unionError(issue: Extract<Issue, { code: 'invalid_union' }>, path: PropertyKey[], input: unknown): ApiError {
   const param = formatParam(path);
-  const branches = (issue.errors ?? []).filter((b) => b.length > 0);
-  const meant = branches.find((b) => b[0] !== undefined && !(b[0].code === 'invalid_type' && b[0].path.length === 0));
-  const first = meant?.[0];
-  if (first) return toApiError(first, path);
+  if (input === undefined)
+    return badRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
   const discriminator = (issue as { discriminator?: string }).discriminator;
-  if ((issue as { note?: string }).note === 'No matching discriminator' && discriminator) {
+  if (discriminator !== undefined) {
+    // zod reports a bad discriminator at the discriminator's own path, with the whole object as input.
     const value = (input as Record<string, unknown> | null)?.[discriminator];
-    const name = formatParam([...path, discriminator]);
     return value === undefined
-      ? badRequest(`Missing required parameter: '${name}'.`, name, 'missing_required_parameter')
-      : badRequest(`Invalid value: ${quote(value)}. Supported values are: ${supported(issue)}.`, name, 'invalid_value');
+      ? badRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter')
+      : badRequest(
+          `Invalid value: ${quote(value)}. Supported values are: ${supported(issue)}.`,
+          param,
+          'invalid_value',
+        );
   }
+  const score = (i: Issue) => i.path.length * 10 + (i.code === 'invalid_type' ? 0 : 1);
+  let best: Issue | undefined;
+  for (const branch of issue.errors ?? []) {
+    const first = branch[0];
+    if (first && (!best || score(first) > score(best))) best = first;
+  }
+  if (best) return toApiError(best, path);
   return badRequest(
     `Invalid type for '${param}': got ${describe(input)}, which matches none of the accepted shapes.`,
     param,

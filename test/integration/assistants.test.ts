@@ -16,7 +16,15 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
       description: 'Helps with sums',
       instructions: 'You are a tutor.',
       tools: [
-        { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} }, strict: true } },
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Weather',
+            parameters: { type: 'object', properties: {} },
+            strict: true,
+          },
+        },
         { type: 'code_interpreter' },
         { type: 'file_search', file_search: { max_num_results: 5 } },
       ],
@@ -24,7 +32,10 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
       metadata: { team: 'blue' },
       temperature: 0.7,
       top_p: 0.9,
-      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' }, strict: true } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'answer', schema: { type: 'object' }, strict: true },
+      },
     });
     expect(created).toEqual({
       id: expect.stringMatching(/^asst_[0-9a-z]{24}$/),
@@ -35,7 +46,15 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
       model: 'gpt-4o',
       instructions: 'You are a tutor.',
       tools: [
-        { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: {} }, strict: true } },
+        {
+          type: 'function',
+          function: {
+            name: 'get_weather',
+            description: 'Weather',
+            parameters: { type: 'object', properties: {} },
+            strict: true,
+          },
+        },
         { type: 'code_interpreter' },
         { type: 'file_search', file_search: { max_num_results: 5 } },
       ],
@@ -43,7 +62,10 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
       metadata: { team: 'blue' },
       temperature: 0.7,
       top_p: 0.9,
-      response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' }, strict: true } },
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: 'answer', schema: { type: 'object' }, strict: true },
+      },
     });
     expect(Math.abs(created.created_at - Date.now() / 1000)).toBeLessThan(5);
     expect(await svc.openai.beta.assistants.retrieve(created.id)).toEqual(created);
@@ -85,7 +107,10 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
       instructions: 'keep me',
       metadata: { b: '2' },
       temperature: 0.2,
-      tool_resources: { code_interpreter: { file_ids: ['file-2', 'file-3'] }, file_search: { vector_store_ids: ['vs_a'] } },
+      tool_resources: {
+        code_interpreter: { file_ids: ['file-2', 'file-3'] },
+        file_search: { vector_store_ids: ['vs_a'] },
+      },
     });
     expect(await svc.openai.beta.assistants.retrieve(created.id)).toEqual(updated);
     const cleared = await svc.openai.beta.assistants.update(created.id, { name: null, instructions: null });
@@ -94,7 +119,11 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
 
   it('deletes an assistant, after which it is not found', async () => {
     const created = await svc.openai.beta.assistants.create({ model: 'gpt-4o' });
-    expect(await svc.openai.beta.assistants.delete(created.id)).toEqual({ id: created.id, object: 'assistant.deleted', deleted: true });
+    expect(await svc.openai.beta.assistants.delete(created.id)).toEqual({
+      id: created.id,
+      object: 'assistant.deleted',
+      deleted: true,
+    });
     await expect(svc.openai.beta.assistants.retrieve(created.id)).rejects.toMatchObject({
       status: 404,
       error: { message: `No assistant found with id '${created.id}'.`, type: 'invalid_request_error' },
@@ -105,7 +134,8 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
 
   it('lists assistants newest first by default and pages with the SDK', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push((await svc.openai.beta.assistants.create({ model: 'gpt-4o', name: `list-${i}` })).id);
+    for (let i = 0; i < 7; i++)
+      ids.push((await svc.openai.beta.assistants.create({ model: 'gpt-4o', name: `list-${i}` })).id);
     const seen: string[] = [];
     for await (const assistant of svc.openai.beta.assistants.list({ limit: 3 })) {
       if (ids.includes(assistant.id)) seen.push(assistant.id);

@@ -11,7 +11,11 @@ describe.each(DIALECTS)('messages (%s)', (dialect) => {
 
   it('creates a message from a string and returns every field of the schema', async () => {
     const thread = await svc.openai.beta.threads.create();
-    const message = await svc.openai.beta.threads.messages.create(thread.id, { role: 'user', content: 'Hi there', metadata: { k: 'v' } });
+    const message = await svc.openai.beta.threads.messages.create(thread.id, {
+      role: 'user',
+      content: 'Hi there',
+      metadata: { k: 'v' },
+    });
     expect(message).toEqual({
       id: expect.stringMatching(/^msg_[0-9a-z]{24}$/),
       object: 'thread.message',
@@ -47,27 +51,36 @@ describe.each(DIALECTS)('messages (%s)', (dialect) => {
       { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'low' } },
       { type: 'image_file', image_file: { file_id: 'file-img' } },
     ]);
-    expect(message.attachments).toEqual([{ file_id: 'file-doc', tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] }]);
+    expect(message.attachments).toEqual([
+      { file_id: 'file-doc', tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] },
+    ]);
   });
 
   it('modifies metadata and deletes a message', async () => {
     const thread = await svc.openai.beta.threads.create();
     const message = await svc.openai.beta.threads.messages.create(thread.id, { role: 'user', content: 'x' });
-    const updated = await svc.openai.beta.threads.messages.update(message.id, { thread_id: thread.id, metadata: { tag: 'y' } });
+    const updated = await svc.openai.beta.threads.messages.update(message.id, {
+      thread_id: thread.id,
+      metadata: { tag: 'y' },
+    });
     expect(updated).toEqual({ ...message, metadata: { tag: 'y' } });
     const deleted = await svc.openai.beta.threads.messages.delete(message.id, { thread_id: thread.id });
     expect(deleted).toEqual({ id: message.id, object: 'thread.message.deleted', deleted: true });
-    await expect(svc.openai.beta.threads.messages.retrieve(message.id, { thread_id: thread.id })).rejects.toMatchObject({
-      status: 404,
-      error: { message: `No message found with id '${message.id}'.` },
-    });
+    await expect(svc.openai.beta.threads.messages.retrieve(message.id, { thread_id: thread.id })).rejects.toMatchObject(
+      {
+        status: 404,
+        error: { message: `No message found with id '${message.id}'.` },
+      },
+    );
   });
 
   it('answers 404 for a message looked up under another thread', async () => {
     const a = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'in a' }] });
     const b = await svc.openai.beta.threads.create();
     const [message] = (await svc.openai.beta.threads.messages.list(a.id)).data;
-    await expect(svc.openai.beta.threads.messages.retrieve(message!.id, { thread_id: b.id })).rejects.toMatchObject({ status: 404 });
+    await expect(svc.openai.beta.threads.messages.retrieve(message!.id, { thread_id: b.id })).rejects.toMatchObject({
+      status: 404,
+    });
   });
 
   describe('pagination over 250 messages', () => {
@@ -107,10 +120,16 @@ describe.each(DIALECTS)('messages (%s)', (dialect) => {
     });
 
     it('reads before relative to the order, nearest the cursor first', async () => {
-      const desc = (await svc.http('GET', `/threads/${threadId}/messages?limit=3&before=${ids[100]}`)).body as { data: { id: string }[]; has_more: boolean };
+      const desc = (await svc.http('GET', `/threads/${threadId}/messages?limit=3&before=${ids[100]}`)).body as {
+        data: { id: string }[];
+        has_more: boolean;
+      };
       expect(desc.data.map((m) => m.id)).toEqual([ids[103], ids[102], ids[101]]);
       expect(desc.has_more).toBe(true);
-      const asc = (await svc.http('GET', `/threads/${threadId}/messages?order=asc&limit=3&before=${ids[2]}`)).body as { data: { id: string }[]; has_more: boolean };
+      const asc = (await svc.http('GET', `/threads/${threadId}/messages?order=asc&limit=3&before=${ids[2]}`)).body as {
+        data: { id: string }[];
+        has_more: boolean;
+      };
       expect(asc.data.map((m) => m.id)).toEqual([ids[0], ids[1]]);
       expect(asc.has_more).toBe(false);
     });

@@ -16,7 +16,12 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
       messages: [
         { role: 'user', content: 'first' },
         { role: 'assistant', content: [{ type: 'text', text: 'second' }] },
-        { role: 'user', content: 'third', attachments: [{ file_id: 'file-x', tools: [{ type: 'file_search' }] }], metadata: { n: '3' } },
+        {
+          role: 'user',
+          content: 'third',
+          attachments: [{ file_id: 'file-x', tools: [{ type: 'file_search' }] }],
+          metadata: { n: '3' },
+        },
       ],
       tool_resources: { code_interpreter: { file_ids: ['file-ci'] } },
       metadata: { user: 'u1' },
@@ -57,14 +62,22 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
       metadata: { a: '2', b: 'x' },
       tool_resources: { file_search: { vector_store_ids: ['vs_z'] } },
     });
-    expect(updated).toEqual({ ...thread, metadata: { a: '2', b: 'x' }, tool_resources: { file_search: { vector_store_ids: ['vs_z'] } } });
+    expect(updated).toEqual({
+      ...thread,
+      metadata: { a: '2', b: 'x' },
+      tool_resources: { file_search: { vector_store_ids: ['vs_z'] } },
+    });
     expect(await svc.openai.beta.threads.retrieve(thread.id)).toEqual(updated);
   });
 
   it('deletes a thread together with its messages', async () => {
     const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hello' }] });
     const [message] = (await svc.openai.beta.threads.messages.list(thread.id)).data;
-    expect(await svc.openai.beta.threads.delete(thread.id)).toEqual({ id: thread.id, object: 'thread.deleted', deleted: true });
+    expect(await svc.openai.beta.threads.delete(thread.id)).toEqual({
+      id: thread.id,
+      object: 'thread.deleted',
+      deleted: true,
+    });
     await expect(svc.openai.beta.threads.retrieve(thread.id)).rejects.toMatchObject({ status: 404 });
     const orphan = await svc.running.db.selectFrom('messages').select('id').where('id', '=', message!.id).execute();
     expect(orphan).toEqual([]);
@@ -81,6 +94,11 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
     for await (const thread of pages) if (ids.includes(thread.id)) seen.push(thread.id);
     expect(seen).toEqual(ids);
     const raw = await svc.http('GET', `/threads?limit=2&after=${ids[2]}&order=desc`);
-    expect(raw.body).toMatchObject({ object: 'list', data: [{ id: ids[1] }, { id: ids[0] }], first_id: ids[1], last_id: ids[0] });
+    expect(raw.body).toMatchObject({
+      object: 'list',
+      data: [{ id: ids[1] }, { id: ids[0] }],
+      first_id: ids[1],
+      last_id: ids[0],
+    });
   });
 });

@@ -5,7 +5,8 @@ import { Client } from 'pg';
  * The PostgreSQL server tests use (trust auth on this machine). Each suite gets a throwaway database,
  * created here and dropped when the suite ends, so runs never see each other's rows.
  */
-export const POSTGRES_ADMIN_URL = process.env.THREADLINE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL =
+  process.env.THREADLINE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export async function createThrowawayDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `threadline_test_${randomBytes(6).toString('hex')}`;

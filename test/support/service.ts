@@ -45,7 +45,11 @@ export async function startTestService(dialect: Dialect, env: Record<string, str
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const running = await startThreadline(config, { api: true, worker: true, embedTemporal: false }, pino({ level: 'warn' }));
+  const running = await startThreadline(
+    config,
+    { api: true, worker: true, embedTemporal: false },
+    pino({ level: 'warn' }),
+  );
   const baseURL = `${running.url!}/v1`;
   return {
     dialect,
