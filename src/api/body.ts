@@ -45,7 +45,7 @@ export function jsonBody(maxBytes: number): RequestHandler {
       settled = true;
       const text = Buffer.concat(chunks).toString('utf8');
       try {
-        req.body = text.trim() === '' ? undefined : JSON.parse(text);
+        req.body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
       } catch {
         return next(
           new ApiError(

