@@ -10,4 +10,5 @@ module.exports = {
   testTimeout: 60_000,
   // Two cores: one suite per core; each suite starts its own API + worker against the shared dev server.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
 };
