@@ -1,9 +1,20 @@
 import type { Logger } from '../src/logger';
+import type { ModelEndpoint } from '../src/model/client';
 import type { Store } from '../src/store';
+import { modelActivities } from './model';
+import { persistenceActivities } from './persistence';
+
+export interface ModelSettings {
+  endpoint: ModelEndpoint;
+  contextWindowTokens: number;
+  /** A stream silent this long is abandoned and retried (a hung endpoint must not hold a run forever). */
+  idleTimeoutMs: number;
+}
 
 export interface ActivityDeps {
   store: Store;
   logger: Logger;
+  model: ModelSettings;
 }
 
 /**
@@ -11,6 +22,8 @@ export interface ActivityDeps {
  * same seam; workflows type their proxies with `ReturnType<typeof createActivities>`.
  */
 export function createActivities(deps: ActivityDeps) {
-  void deps;
-  return {};
+  return {
+    ...persistenceActivities(deps),
+    ...modelActivities(deps),
+  };
 }

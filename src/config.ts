@@ -31,6 +31,12 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
   THREADLINE_RUN_EXPIRY_SECONDS: z.coerce.number().int().min(1).default(600),
+  THREADLINE_MAX_STEPS: z.coerce.number().int().min(1).max(1000).default(25),
+  THREADLINE_MODEL_CONTEXT_TOKENS: z.coerce.number().int().min(1024).default(128_000),
+  THREADLINE_MODEL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  THREADLINE_MODEL_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(1000),
+  THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).default(10),
+  THREADLINE_MODEL_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -55,8 +61,17 @@ export interface Config {
     devServerUiPort: number;
     taskQueue: string;
   };
-  model: { baseURL: string | undefined; apiKey: string | undefined };
+  model: {
+    baseURL: string | undefined;
+    apiKey: string | undefined;
+    contextWindowTokens: number;
+    maxAttempts: number;
+    retryInitialMs: number;
+    heartbeatTimeoutMs: number;
+    idleTimeoutMs: number;
+  };
   runExpirySeconds: number;
+  maxSteps: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -90,8 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devServerUiPort: e.THREADLINE_TEMPORAL_UI_PORT,
       taskQueue: e.THREADLINE_TASK_QUEUE,
     },
-    model: { baseURL: e.OPENAI_BASE_URL, apiKey: e.OPENAI_API_KEY },
+    model: {
+      baseURL: e.OPENAI_BASE_URL,
+      apiKey: e.OPENAI_API_KEY,
+      contextWindowTokens: e.THREADLINE_MODEL_CONTEXT_TOKENS,
+      maxAttempts: e.THREADLINE_MODEL_MAX_ATTEMPTS,
+      retryInitialMs: e.THREADLINE_MODEL_RETRY_INITIAL_MS,
+      heartbeatTimeoutMs: Math.round(e.THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS * 1000),
+      idleTimeoutMs: Math.round(e.THREADLINE_MODEL_IDLE_TIMEOUT_SECONDS * 1000),
+    },
     runExpirySeconds: e.THREADLINE_RUN_EXPIRY_SECONDS,
+    maxSteps: e.THREADLINE_MAX_STEPS,
     logLevel: e.LOG_LEVEL,
   };
 }

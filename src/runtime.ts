@@ -9,6 +9,7 @@ import { createDb, type Db } from './store/db';
 import { migrateToLatest } from './store/migrate';
 import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
+import { runEngine } from './temporal/runEngine';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 
 export interface Roles {
@@ -81,7 +82,15 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         address: temporalAddress,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        deps: { store, logger },
+        deps: {
+          store,
+          logger,
+          model: {
+            endpoint: { baseURL: config.model.baseURL, apiKey: config.model.apiKey },
+            contextWindowTokens: config.model.contextWindowTokens,
+            idleTimeoutMs: config.model.idleTimeoutMs,
+          },
+        },
       });
       const running = worker;
       cleanups.push(async () => {
@@ -98,7 +107,18 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       const connection = await Connection.connect({ address: temporalAddress });
       cleanups.push(() => connection.close());
       client = new Client({ connection, namespace: config.temporal.namespace });
-      const app = createApp({ services: createServices({ store, logger }), logger, maxBodyBytes: config.maxBodyBytes });
+      const services = createServices({
+        store,
+        logger,
+        engine: runEngine(client, config.temporal.taskQueue),
+        runSettings: {
+          expirySeconds: config.runExpirySeconds,
+          maxSteps: config.maxSteps,
+          modelRetry: { maximumAttempts: config.model.maxAttempts, initialIntervalMs: config.model.retryInitialMs },
+          heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
+        },
+      });
+      const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes });
       const server = await listen(app, config.port, config.host);
       cleanups.push(() => closeServer(server));
       const address = server.address();

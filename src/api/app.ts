@@ -7,6 +7,7 @@ import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { jsonBody } from './body';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
+import { runsRouter } from './routes/runs';
 import { threadsRouter } from './routes/threads';
 
 export interface AppOptions {
@@ -29,6 +30,8 @@ export function createApp({ services, logger, maxBodyBytes }: AppOptions): expre
 
   const v1 = express.Router();
   v1.use(assistantsRouter(services));
+  // Before the threads router: `/threads/runs` must not be read as a thread id.
+  v1.use(runsRouter(services));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
   app.use('/v1', v1);

@@ -1,10 +1,21 @@
 import type { Logger } from '../logger';
 import type { Store } from '../store';
+import type { RunEngine } from '../temporal/runEngine';
 
-/** What every use case needs: the data, and who is asking (their project scopes every read and write). */
+/** Settings every new run gets from the server's configuration. */
+export interface RunSettings {
+  expirySeconds: number;
+  maxSteps: number;
+  modelRetry: { maximumAttempts: number; initialIntervalMs: number };
+  heartbeatTimeoutMs: number;
+}
+
+/** What every use case needs: the data, the run engine, and who is asking (their project scopes everything). */
 export interface ServiceDeps {
   store: Store;
   logger: Logger;
+  engine: RunEngine;
+  runSettings: RunSettings;
 }
 
 export interface RequestScope {

@@ -1,6 +1,7 @@
 import { assistantsService } from './assistants';
 import type { ServiceDeps } from './context';
 import { messagesService } from './messages';
+import { runsService } from './runs';
 import { threadsService } from './threads';
 
 export function createServices(deps: ServiceDeps) {
@@ -8,6 +9,7 @@ export function createServices(deps: ServiceDeps) {
     assistants: assistantsService(deps),
     threads: threadsService(deps),
     messages: messagesService(deps),
+    runs: runsService(deps),
   };
 }
 

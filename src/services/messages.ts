@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely';
 import type { Message } from 'openai/resources/beta/threads/messages';
-import { notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import { newObjectId } from '../ids';
 import type { ListMessagesQuery } from '../schemas/list';
 import type { ContentPart, CreateMessageBody, ModifyMessageBody } from '../schemas/messages';
@@ -68,7 +68,8 @@ export function messagesService({ store }: ServiceDeps) {
     async create(scope: RequestScope, threadId: string, body: CreateMessageBody) {
       await requireThread(scope, threadId);
       const row = newMessageRow(scope, threadId, body);
-      await repo.insert(row);
+      const { activeRunId } = await repo.insertIfThreadIdle(row);
+      if (activeRunId) throw badRequest(`Can't add messages to ${threadId} while a run ${activeRunId} is active.`);
       return messageObject(await load(scope, threadId, row.id));
     },
 

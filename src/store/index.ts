@@ -1,6 +1,8 @@
 import type { Db } from './db';
 import { assistantsRepository } from './repositories/assistants';
 import { messagesRepository } from './repositories/messages';
+import { runStepsRepository } from './repositories/runSteps';
+import { runsRepository } from './repositories/runs';
 import { threadsRepository } from './repositories/threads';
 
 /** All repositories over one database handle; services receive this, never the raw handle. */
@@ -10,6 +12,8 @@ export function createStore(db: Db) {
     assistants: assistantsRepository(db),
     threads: threadsRepository(db),
     messages: messagesRepository(db),
+    runs: runsRepository(db),
+    runSteps: runStepsRepository(db),
   };
 }
 

@@ -50,9 +50,64 @@ export interface MessageTable {
   incomplete_details: string | null;
 }
 
+export interface RunTable {
+  project_id: string;
+  id: string;
+  thread_id: string;
+  assistant_id: string;
+  created_at: number;
+  version: number;
+  status: string;
+  required_action: string | null;
+  last_error: string | null;
+  expires_at: number | null;
+  started_at: number | null;
+  cancelled_at: number | null;
+  failed_at: number | null;
+  completed_at: number | null;
+  incomplete_details: string | null;
+  usage: string | null;
+  model: string;
+  instructions: string;
+  additional_instructions: string | null;
+  tools: string;
+  metadata: string;
+  temperature: number | null;
+  top_p: number | null;
+  reasoning_effort: string | null;
+  max_prompt_tokens: number | null;
+  max_completion_tokens: number | null;
+  truncation_strategy: string;
+  tool_choice: string;
+  /** 0 or 1: one integer type means the same in both dialects. */
+  parallel_tool_calls: number;
+  response_format: string;
+}
+
+export interface RunStepTable {
+  project_id: string;
+  id: string;
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  created_at: number;
+  type: string;
+  status: string;
+  step_details: string;
+  last_error: string | null;
+  expired_at: number | null;
+  cancelled_at: number | null;
+  failed_at: number | null;
+  completed_at: number | null;
+  metadata: string;
+  usage: string | null;
+}
+
 export interface Database {
   projects: ProjectTable;
   assistants: AssistantTable;
   threads: ThreadTable;
   messages: MessageTable;
+  runs: RunTable;
+  run_steps: RunStepTable;
 }

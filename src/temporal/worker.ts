@@ -36,6 +36,10 @@ export async function startWorker(opts: {
     activities: createActivities(opts.deps),
     // In-flight model streams get time to finish on a deploy before their activities are cancelled.
     shutdownGraceTime: '10s',
+    // Heartbeats go out at least every second, so a cancel reaches a streaming model call within about a second.
+    maxHeartbeatThrottleInterval: '1s',
+    // After a worker dies, its cached runs move to another worker after this long instead of the default 10 s.
+    stickyQueueScheduleToStartTimeout: '3s',
   });
   const finished = worker.run();
   return { worker, finished, connection };

@@ -12,6 +12,8 @@ export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestService {
   dialect: Dialect;
+  /** The settings the service runs with; a second worker (in-process or a child process) reuses them. */
+  env: Record<string, string>;
   baseURL: string;
   /** The official SDK, pointed at this service: if its helpers break, the server is wrong. */
   openai: OpenAI;
@@ -32,10 +34,14 @@ export interface RawResponse {
  * Starts the real service (API + worker in one process, as `threadline start` does) on a fresh database of
  * the given dialect, against the shared Temporal dev server, on a task queue of its own.
  */
-export async function startTestService(dialect: Dialect, env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  options: { worker?: boolean } = {},
+): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-test-'));
   const pg = dialect === 'postgres' ? await createThrowawayDatabase() : undefined;
-  const config = loadConfig({
+  const settings: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
     THREADLINE_DATA_DIR: dataDir,
@@ -44,15 +50,13 @@ export async function startTestService(dialect: Dialect, env: Record<string, str
     THREADLINE_TASK_QUEUE: `test-${path.basename(dataDir)}`,
     LOG_LEVEL: 'warn',
     ...env,
-  });
-  const running = await startThreadline(
-    config,
-    { api: true, worker: true, embedTemporal: false },
-    pino({ level: 'warn' }),
-  );
+  };
+  const roles = { api: true, worker: options.worker ?? true, embedTemporal: false };
+  const running = await startThreadline(loadConfig(settings), roles, pino({ level: 'warn' }));
   const baseURL = `${running.url!}/v1`;
   return {
     dialect,
+    env: settings,
     baseURL,
     running,
     openai: new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0 }),
@@ -92,4 +96,28 @@ function requiredEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: the tests must run through jest's globalSetup`);
   return value;
+}
+
+/** A worker alone (in this process) on the service's database and task queue; `stop()` drains it. */
+export async function startTestWorker(svc: TestService): Promise<Running> {
+  return startThreadline(
+    loadConfig({ ...svc.env, PORT: '0' }),
+    { api: false, worker: true, embedTemporal: false },
+    pino({ level: 'warn' }),
+  );
+}
+
+/** Polls `check` until it returns a value other than undefined (tests wait on state, never on wall-clock sleeps). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

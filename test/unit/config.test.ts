@@ -10,7 +10,13 @@ describe('settings', () => {
       dataDir: path.resolve('.threadline'),
       database: { dialect: 'sqlite', filename: path.resolve('.threadline/threadline.db') },
       maxBodyBytes: 4 * 1024 * 1024,
-      temporal: { address: undefined, namespace: 'default', taskQueue: 'threadline-runs', devServerPort: 7233, devServerUiPort: 8233 },
+      temporal: {
+        address: undefined,
+        namespace: 'default',
+        taskQueue: 'threadline-runs',
+        devServerPort: 7233,
+        devServerUiPort: 8233,
+      },
       model: { baseURL: undefined, apiKey: undefined },
       runExpirySeconds: 600,
       logLevel: 'info',
@@ -18,8 +24,14 @@ describe('settings', () => {
   });
 
   it('selects PostgreSQL from a postgres:// URL and SQLite from anything path-like', () => {
-    expect(parseDatabaseUrl('postgres://u@h:5432/db', '/d')).toEqual({ dialect: 'postgres', connectionString: 'postgres://u@h:5432/db' });
-    expect(parseDatabaseUrl('postgresql://h/db', '/d')).toEqual({ dialect: 'postgres', connectionString: 'postgresql://h/db' });
+    expect(parseDatabaseUrl('postgres://u@h:5432/db', '/d')).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgres://u@h:5432/db',
+    });
+    expect(parseDatabaseUrl('postgresql://h/db', '/d')).toEqual({
+      dialect: 'postgres',
+      connectionString: 'postgresql://h/db',
+    });
     expect(parseDatabaseUrl('sqlite:/var/lib/t.db', '/d')).toEqual({ dialect: 'sqlite', filename: '/var/lib/t.db' });
     expect(parseDatabaseUrl('/abs/file.db', '/d')).toEqual({ dialect: 'sqlite', filename: '/abs/file.db' });
     expect(parseDatabaseUrl(undefined, '/d')).toEqual({ dialect: 'sqlite', filename: '/d/threadline.db' });

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../db';
 import { keysetPage, type Page, type PageRequest, type Position } from '../pagination';
 import type { MessageTable } from '../schema';
@@ -10,8 +10,85 @@ export function messagesRepository(db: Db) {
     db.selectFrom('messages').where('project_id', '=', projectId).where('thread_id', '=', threadId);
 
   return {
-    async insert(row: Insertable<MessageTable>): Promise<void> {
-      await db.insertInto('messages').values(row).execute();
+    /**
+     * Adds a message unless the thread has an active run; returns that run's id instead. Check and insert
+     * share one transaction; the run side is guarded by a unique index, so a run and a message racing each
+     * other serialise as "message first" or "run first", never as a message slipped into a running turn.
+     */
+    insertIfThreadIdle(row: Insertable<MessageTable>): Promise<{ activeRunId: string | undefined }> {
+      return db.transaction().execute(async (trx) => {
+        const active = await trx
+          .selectFrom('runs')
+          .select('id')
+          .where('project_id', '=', row.project_id)
+          .where('thread_id', '=', row.thread_id)
+          .where('status', 'in', ['queued', 'in_progress', 'requires_action', 'cancelling'])
+          .executeTakeFirst();
+        if (active) return { activeRunId: active.id };
+        await trx.insertInto('messages').values(row).execute();
+        return { activeRunId: undefined };
+      });
+    },
+
+    /** Insert-or-replace by the workflow-minted id (a retried model call rewrites its own message). */
+    async upsert(row: Insertable<MessageTable>): Promise<void> {
+      await db
+        .insertInto('messages')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            status: row.status,
+            content: row.content,
+            completed_at: row.completed_at ?? null,
+            incomplete_at: row.incomplete_at ?? null,
+            incomplete_details: row.incomplete_details ?? null,
+          }),
+        )
+        .execute();
+    },
+
+    /** Updates a run's message only while it is still being written, so nothing reopens a closed message. */
+    async updateIfOpen(projectId: string, id: string, changes: Updateable<MessageTable>): Promise<void> {
+      await db
+        .updateTable('messages')
+        .set(changes)
+        .where('project_id', '=', projectId)
+        .where('id', '=', id)
+        .where('status', '=', 'in_progress')
+        .execute();
+    },
+
+    async closeOpenForRun(projectId: string, runId: string, changes: Updateable<MessageTable>): Promise<void> {
+      await db
+        .updateTable('messages')
+        .set(changes)
+        .where('project_id', '=', projectId)
+        .where('run_id', '=', runId)
+        .where('status', '=', 'in_progress')
+        .execute();
+    },
+
+    findById(projectId: string, id: string): Promise<MessageRow | undefined> {
+      return db
+        .selectFrom('messages')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+    },
+
+    async deleteByIds(projectId: string, ids: string[]): Promise<void> {
+      await db.deleteFrom('messages').where('project_id', '=', projectId).where('id', 'in', ids).execute();
+    },
+
+    /**
+     * The newest `limit` messages of a thread created before `beforeRunId`'s messages, newest first; the
+     * context builder walks back from here until its token budget is spent.
+     */
+    newestFirst(projectId: string, threadId: string, limit: number, olderThan?: Position): Promise<MessageRow[]> {
+      let query = scoped(projectId, threadId).selectAll();
+      if (olderThan) query = query.where(sql<boolean>`(created_at, id) < (${olderThan.createdAt}, ${olderThan.id})`);
+      return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     },
 
     find(projectId: string, threadId: string, id: string): Promise<MessageRow | undefined> {

@@ -1,0 +1,134 @@
+import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Message } from 'openai/resources/beta/threads/messages';
+import type { Store } from '../store';
+import { fromJson } from '../store/json';
+import type { Position } from '../store/pagination';
+import type { MessageRow } from '../store/repositories/messages';
+import type { RunRow } from '../store/repositories/runs';
+import { MESSAGE_OVERHEAD_TOKENS, tokensOf } from './tokens';
+
+export interface ContextLimits {
+  /** The model's context window; `auto` truncation fits the prompt into it, less the completion reserve. */
+  contextWindowTokens: number;
+  completionReserveTokens: number;
+}
+
+export type BuiltContext =
+  | { fits: true; messages: ChatCompletionMessageParam[]; promptTokens: number; threadMessagesUsed: number }
+  | { fits: false };
+
+type TruncationStrategy = { type: 'auto' | 'last_messages'; last_messages: number | null };
+type StoredToolCall = {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string; output: string | null };
+};
+
+const IMAGE_TOKENS = 85;
+const PAGE = 200;
+
+/**
+ * The prompt for one model step: the run's instructions, then as much of the thread as the truncation
+ * strategy and the token budget allow (newest kept, oldest dropped), then this run's own exchange so far
+ * (its tool calls with their outputs), which is never truncated.
+ */
+export async function buildContext(store: Store, run: RunRow, limits: ContextLimits): Promise<BuiltContext> {
+  const system = [run.instructions, run.additional_instructions].filter((part) => part && part.length > 0).join('\n\n');
+  const head: ChatCompletionMessageParam[] = system ? [{ role: 'system', content: system }] : [];
+  const tail = await runExchange(store, run);
+  const fixed = head.concat(tail).reduce((sum, message) => sum + messageTokens(message), 0);
+
+  const windowBudget = limits.contextWindowTokens - limits.completionReserveTokens;
+  const budget = Math.min(windowBudget, run.max_prompt_tokens ?? Number.POSITIVE_INFINITY);
+  if (fixed > budget) return { fits: false };
+
+  const strategy = fromJson<TruncationStrategy>(run.truncation_strategy);
+  const maxMessages =
+    strategy.type === 'last_messages' ? (strategy.last_messages ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+  const kept: ChatCompletionMessageParam[] = [];
+  let used = fixed;
+  let cursor: Position | undefined;
+  let sawAny = false;
+  outer: while (kept.length < maxMessages) {
+    const rows = await store.messages.newestFirst(run.project_id, run.thread_id, PAGE, cursor);
+    for (const row of rows) {
+      if (row.run_id === run.id) continue; // this run's own messages come from its steps, in the tail
+      sawAny = true;
+      const message = toChatMessage(row);
+      const cost = messageTokens(message);
+      if (used + cost > budget || kept.length >= maxMessages) break outer;
+      kept.push(message);
+      used += cost;
+    }
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < PAGE) break;
+    cursor = { createdAt: last.created_at, id: last.id };
+  }
+  // Nothing of the thread fits: answering without the user's last message would be answering nothing.
+  if (sawAny && kept.length === 0 && tail.length === 0) return { fits: false };
+  return {
+    fits: true,
+    messages: head.concat(kept.reverse(), tail),
+    promptTokens: used,
+    threadMessagesUsed: kept.length,
+  };
+}
+
+async function runExchange(store: Store, run: RunRow): Promise<ChatCompletionMessageParam[]> {
+  const out: ChatCompletionMessageParam[] = [];
+  for (const step of await store.runSteps.listForRun(run.project_id, run.id)) {
+    if (step.type === 'message_creation' && step.status === 'completed') {
+      const { message_creation } = fromJson<{ message_creation: { message_id: string } }>(step.step_details);
+      const row = await store.messages.findById(run.project_id, message_creation.message_id);
+      if (row) out.push(toChatMessage(row));
+    }
+    if (step.type === 'tool_calls' && step.status === 'completed') {
+      const calls = fromJson<{ tool_calls: StoredToolCall[] }>(step.step_details).tool_calls;
+      out.push({
+        role: 'assistant',
+        content: null,
+        tool_calls: calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { name: c.function.name, arguments: c.function.arguments },
+        })),
+      });
+      for (const call of calls) out.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
+    }
+  }
+  return out;
+}
+
+function toChatMessage(row: MessageRow): ChatCompletionMessageParam {
+  const content = fromJson<Message['content']>(row.content);
+  const text = content
+    .map((part) => (part.type === 'text' ? part.text.value : part.type === 'refusal' ? part.refusal : ''))
+    .filter((value) => value.length > 0)
+    .join('\n');
+  const images = content.filter((part) => part.type === 'image_url');
+  if (row.role === 'assistant' || images.length === 0)
+    return { role: row.role === 'assistant' ? 'assistant' : 'user', content: text };
+  const parts: ChatCompletionContentPart[] = [];
+  if (text) parts.push({ type: 'text', text });
+  for (const image of images)
+    parts.push({
+      type: 'image_url',
+      image_url: { url: image.image_url.url, detail: image.image_url.detail ?? 'auto' },
+    });
+  return { role: 'user', content: parts };
+}
+
+function messageTokens(message: ChatCompletionMessageParam): number {
+  let total = MESSAGE_OVERHEAD_TOKENS;
+  const content = 'content' in message ? message.content : null;
+  if (typeof content === 'string') total += tokensOf(content);
+  else if (Array.isArray(content)) {
+    for (const part of content) total += part.type === 'text' ? tokensOf(part.text) : IMAGE_TOKENS;
+  }
+  if (message.role === 'assistant' && message.tool_calls) {
+    for (const call of message.tool_calls) {
+      if (call.type === 'function') total += tokensOf(call.function.name) + tokensOf(call.function.arguments);
+    }
+  }
+  return total;
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { OptionalMetadata, ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
+import { CreateMessageBody } from './messages';
+import { CreateThreadBody } from './threads';
+
+export const TruncationStrategy = z.strictObject({
+  type: z.enum(['auto', 'last_messages']),
+  last_messages: z.number().int().min(1).nullable().optional(),
+});
+export type TruncationStrategy = z.infer<typeof TruncationStrategy>;
+
+export const ToolChoice = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z
+    .strictObject({
+      type: z.enum(['function', 'code_interpreter', 'file_search']),
+      function: z.strictObject({ name: z.string().min(1) }).optional(),
+    })
+    .superRefine((value, ctx) => {
+      if (value.type === 'function' && !value.function) {
+        ctx.addIssue({ code: 'invalid_type', expected: 'object', path: ['function'], input: undefined, message: '' });
+      }
+    }),
+]);
+export type ToolChoice = z.infer<typeof ToolChoice>;
+
+const TokenBudget = z.number().int().min(256).nullable().optional();
+
+/** Settings a run may override; shared by create-run and create-thread-and-run. */
+const runSettings = {
+  assistant_id: z.string().startsWith('asst_'),
+  model: z.string().min(1).nullable().optional(),
+  instructions: z.string().max(256_000).nullable().optional(),
+  tools: z.array(Tool).max(128).nullable().optional(),
+  metadata: OptionalMetadata,
+  temperature: Temperature,
+  top_p: TopP,
+  stream: z.boolean().nullable().optional(),
+  max_prompt_tokens: TokenBudget,
+  max_completion_tokens: TokenBudget,
+  truncation_strategy: TruncationStrategy.nullable().optional(),
+  tool_choice: ToolChoice.nullable().optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: ResponseFormat.nullable().optional(),
+  reasoning_effort: ReasoningEffort,
+};
+
+export const CreateRunBody = z.strictObject({
+  ...runSettings,
+  additional_instructions: z.string().max(256_000).nullable().optional(),
+  additional_messages: z.array(CreateMessageBody).max(32).nullable().optional(),
+});
+export type CreateRunBody = z.infer<typeof CreateRunBody>;
+
+export const CreateThreadAndRunBody = z.strictObject({
+  ...runSettings,
+  thread: CreateThreadBody.optional(),
+  tool_resources: ToolResources.nullable().optional(),
+});
+export type CreateThreadAndRunBody = z.infer<typeof CreateThreadAndRunBody>;
+
+export const ModifyRunBody = z.strictObject({ metadata: OptionalMetadata });
+export type ModifyRunBody = z.infer<typeof ModifyRunBody>;
+
+export const SubmitToolOutputsBody = z.strictObject({
+  tool_outputs: z
+    .array(z.strictObject({ tool_call_id: z.string().min(1), output: z.string() }))
+    .min(1)
+    .max(128),
+  stream: z.boolean().nullable().optional(),
+});
+export type SubmitToolOutputsBody = z.infer<typeof SubmitToolOutputsBody>;
+
+const INCLUDE_VALUE = 'step_details.tool_calls[*].file_search.results[*].content';
+
+/** `include[]` as the SDKs send it (bracket encoding); its only allowed value is accepted and ignored. */
+export const IncludeQuery = z.object({
+  'include[]': z.union([z.literal(INCLUDE_VALUE), z.array(z.literal(INCLUDE_VALUE))]).optional(),
+});

@@ -1,0 +1,215 @@
+import type { Insertable } from 'kysely';
+import { ApiError, badRequest, notFound } from '../errors';
+import { newObjectId } from '../ids';
+import type { ListQuery } from '../schemas/list';
+import type { CreateRunBody, CreateThreadAndRunBody, ModifyRunBody, SubmitToolOutputsBody } from '../schemas/runs';
+import { fromJson, toJson } from '../store/json';
+import type { AssistantRow } from '../store/repositories/assistants';
+import type { RunRow } from '../store/repositories/runs';
+import type { MessageTable, RunTable } from '../store/schema';
+import { RunWorkflowClosed } from '../temporal/runEngine';
+import { TERMINAL_STATUSES, type RunStatus } from '../temporal/shared';
+import { listEnvelope } from '../wire/objects';
+import { runObject, runStepObject } from '../wire/runs';
+import type { RequestScope, ServiceDeps } from './context';
+import { newMessageRow } from './messages';
+import { pageRequest } from './paging';
+import { threadsService } from './threads';
+
+/** Tool types a run may declare that the worker cannot execute yet; such runs fail with a clear last_error. */
+const UNSUPPORTED_TOOLS = ['code_interpreter', 'file_search'];
+
+type RunOverrides = Omit<CreateRunBody, 'additional_messages'>;
+
+export function runsService(deps: ServiceDeps) {
+  const { store, engine, runSettings } = deps;
+  const threads = threadsService(deps);
+
+  async function requireAssistant(scope: RequestScope, id: string): Promise<AssistantRow> {
+    const assistant = await store.assistants.find(scope.projectId, id);
+    if (!assistant) throw notFound('assistant', id);
+    return assistant;
+  }
+
+  async function requireThread(scope: RequestScope, threadId: string): Promise<void> {
+    if (!(await store.threads.find(scope.projectId, threadId))) throw notFound('thread', threadId);
+  }
+
+  async function load(scope: RequestScope, threadId: string, runId: string): Promise<RunRow> {
+    const row = await store.runs.find(scope.projectId, threadId, runId);
+    if (row) return row;
+    await requireThread(scope, threadId);
+    throw notFound('run', runId);
+  }
+
+  /** The run row: the assistant's settings with the request's overrides applied, as OpenAI reports them. */
+  function runRow(
+    scope: RequestScope,
+    threadId: string,
+    assistant: AssistantRow,
+    body: RunOverrides,
+  ): Insertable<RunTable> {
+    const { id, createdAt } = newObjectId('run');
+    return {
+      project_id: scope.projectId,
+      id,
+      thread_id: threadId,
+      assistant_id: assistant.id,
+      created_at: createdAt,
+      version: 0,
+      status: 'queued',
+      expires_at: createdAt + runSettings.expirySeconds,
+      model: body.model ?? assistant.model,
+      instructions: body.instructions ?? assistant.instructions ?? '',
+      additional_instructions: body.additional_instructions ?? null,
+      tools: body.tools ? toJson(body.tools) : assistant.tools,
+      metadata: toJson(body.metadata ?? {}),
+      temperature: body.temperature ?? assistant.temperature,
+      top_p: body.top_p ?? assistant.top_p,
+      reasoning_effort: body.reasoning_effort ?? assistant.reasoning_effort,
+      max_prompt_tokens: body.max_prompt_tokens ?? null,
+      max_completion_tokens: body.max_completion_tokens ?? null,
+      truncation_strategy: toJson({ type: 'auto', last_messages: null, ...(body.truncation_strategy ?? {}) }),
+      tool_choice: toJson(body.tool_choice ?? 'auto'),
+      parallel_tool_calls: body.parallel_tool_calls === false ? 0 : 1,
+      response_format: body.response_format
+        ? toJson(body.response_format)
+        : (assistant.response_format ?? toJson('auto')),
+    };
+  }
+
+  /**
+   * Inserts the run (the thread lock is the database's unique index) and starts its workflow. If Temporal
+   * refuses the start, the run and the messages it added are removed again so the thread is not left locked.
+   */
+  async function launch(
+    scope: RequestScope,
+    row: Insertable<RunTable>,
+    messages: Insertable<MessageTable>[],
+  ): Promise<RunRow> {
+    if (!(await store.runs.insertIfThreadIdle(row, messages))) {
+      const active = await store.runs.activeRunId(scope.projectId, row.thread_id);
+      throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
+    }
+    const tools = fromJson<Array<{ type: string }>>(row.tools);
+    try {
+      await engine.start({
+        projectId: scope.projectId,
+        runId: row.id,
+        threadId: row.thread_id,
+        assistantId: row.assistant_id,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at!,
+        maxSteps: runSettings.maxSteps,
+        unsupportedTools: UNSUPPORTED_TOOLS.filter((type) => tools.some((tool) => tool.type === type)),
+        modelRetry: runSettings.modelRetry,
+        heartbeatTimeoutMs: runSettings.heartbeatTimeoutMs,
+      });
+    } catch (error) {
+      await store.runs.deleteUnstarted(
+        scope.projectId,
+        row.id,
+        messages.map((m) => m.id),
+      );
+      deps.logger.error({ err: error, runId: row.id }, 'could not start the run workflow');
+      throw new ApiError(
+        503,
+        'The run could not be started: the workflow engine is unavailable. Please retry.',
+        'server_error',
+      );
+    }
+    const stored = await store.runs.findById(scope.projectId, row.id);
+    if (!stored) throw new ApiError(500, 'The run vanished after it was created.', 'server_error');
+    return stored;
+  }
+
+  return {
+    async create(scope: RequestScope, threadId: string, body: CreateRunBody) {
+      await requireThread(scope, threadId);
+      const assistant = await requireAssistant(scope, body.assistant_id);
+      const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
+      const row = runRow(scope, threadId, assistant, body);
+      return runObject(await launch(scope, row, messages));
+    },
+
+    async createThreadAndRun(scope: RequestScope, body: CreateThreadAndRunBody) {
+      const assistant = await requireAssistant(scope, body.assistant_id);
+      const { thread: threadBody, tool_resources, ...overrides } = body;
+      const thread = await threads.create(scope, {
+        ...(threadBody ?? {}),
+        tool_resources: threadBody?.tool_resources ?? tool_resources,
+      });
+      try {
+        return runObject(await launch(scope, runRow(scope, thread.id, assistant, overrides), []));
+      } catch (error) {
+        await store.threads.delete(scope.projectId, thread.id);
+        throw error;
+      }
+    },
+
+    async retrieve(scope: RequestScope, threadId: string, runId: string) {
+      return runObject(await load(scope, threadId, runId));
+    },
+
+    async modify(scope: RequestScope, threadId: string, runId: string, body: ModifyRunBody) {
+      await load(scope, threadId, runId);
+      if (body.metadata !== undefined) await store.runs.updateMetadata(scope.projectId, runId, body.metadata ?? {});
+      return runObject(await load(scope, threadId, runId));
+    },
+
+    async list(scope: RequestScope, threadId: string, query: ListQuery) {
+      await requireThread(scope, threadId);
+      const page = await pageRequest(query, 'run_', (cursor) => store.runs.position(scope.projectId, threadId, cursor));
+      const { rows, hasMore } = await store.runs.page(scope.projectId, threadId, page);
+      return listEnvelope(
+        rows.map((row) => runObject(row)),
+        hasMore,
+      );
+    },
+
+    async cancel(scope: RequestScope, threadId: string, runId: string) {
+      // The stored status already rules some requests out: answer those without a Temporal round trip.
+      const row = await load(scope, threadId, runId);
+      const refuse = (status: string) => badRequest(`Cannot cancel run with status '${status}'.`);
+      if (isTerminal(row.status) || row.status === 'cancelling') throw refuse(row.status);
+      try {
+        return runObject(row, await engine.cancel(runId));
+      } catch (error) {
+        if (!(error instanceof RunWorkflowClosed)) throw error;
+        throw refuse((await load(scope, threadId, runId)).status);
+      }
+    },
+
+    async submitToolOutputs(scope: RequestScope, threadId: string, runId: string, body: SubmitToolOutputsBody) {
+      const row = await load(scope, threadId, runId);
+      const refuse = (status: string) => badRequest(`Runs in status "${status}" do not accept tool outputs.`);
+      if (row.status !== 'requires_action') throw refuse(row.status);
+      try {
+        return runObject(row, await engine.submitToolOutputs(runId, { tool_outputs: body.tool_outputs }));
+      } catch (error) {
+        if (!(error instanceof RunWorkflowClosed)) throw error;
+        throw refuse((await load(scope, threadId, runId)).status);
+      }
+    },
+
+    async listSteps(scope: RequestScope, threadId: string, runId: string, query: ListQuery) {
+      await load(scope, threadId, runId);
+      const page = await pageRequest(query, 'step_', (cursor) =>
+        store.runSteps.position(scope.projectId, runId, cursor),
+      );
+      const { rows, hasMore } = await store.runSteps.page(scope.projectId, runId, page);
+      return listEnvelope(rows.map(runStepObject), hasMore);
+    },
+
+    async retrieveStep(scope: RequestScope, threadId: string, runId: string, stepId: string) {
+      await load(scope, threadId, runId);
+      const row = await store.runSteps.find(scope.projectId, runId, stepId);
+      if (!row) throw notFound('run step', stepId);
+      return runStepObject(row);
+    },
+  };
+}
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.includes(status as RunStatus);
+}

@@ -1,0 +1,268 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import {
+  REJECTION,
+  RunStatusKey,
+  cancelRunUpdate,
+  getRunQuery,
+  submitToolOutputsUpdate,
+  toolOutputsSignal,
+  type FunctionToolCall,
+  type RunError,
+  type RunState,
+  type RunStatus,
+  type RunWorkflowInput,
+  type ToolOutputsPayload,
+  type Usage,
+} from '../src/temporal/shared';
+import { mintId } from './ids';
+
+type Activities = ReturnType<typeof createActivities>;
+
+const seconds = () => Math.floor(Date.now() / 1000);
+
+/**
+ * One Assistants run, start to end: call the model, hand function calls to the client through
+ * `requires_action`, loop until the model answers in text, the step budget is spent, the run is cancelled,
+ * or it expires. The workflow only sequences steps and holds the run's state; every read and write of
+ * messages, steps and the run row is an activity keyed by ids minted here.
+ */
+export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
+  const model = proxyActivities<Activities>({
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: input.heartbeatTimeoutMs,
+    // Wait for the model call to stop (and save what it had) before cleaning up, so the partial message
+    // is written once, by the call that produced it.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: input.modelRetry.initialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: input.modelRetry.maximumAttempts,
+    },
+  });
+  const db = proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' },
+  });
+
+  const state: RunState = {
+    status: 'queued',
+    version: 1,
+    required_action: null,
+    last_error: null,
+    expires_at: input.expiresAt,
+    started_at: null,
+    cancelled_at: null,
+    failed_at: null,
+    completed_at: null,
+    incomplete_details: null,
+    usage: null,
+  };
+  const usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  let pendingCalls: FunctionToolCall[] = [];
+  let outputs: ToolOutputsPayload['tool_outputs'] | null = null;
+  let cancelRequested = false;
+  let expired = false;
+  const loop = new CancellationScope();
+
+  /** Applies a change, bumps the version and writes the snapshot; returns the snapshot that was written. */
+  async function transition(status: RunStatus, changes: Partial<RunState> = {}): Promise<RunState> {
+    Object.assign(state, changes, { status, version: state.version + 1 });
+    const snapshot = { ...state };
+    upsertSearchAttributes([{ key: RunStatusKey, value: status }]);
+    setCurrentDetails(`**${status}** · ${input.runId} on ${input.threadId}`);
+    await db.persistRun({ projectId: input.projectId, runId: input.runId, state: snapshot });
+    return snapshot;
+  }
+
+  function outputsProblem(payload: ToolOutputsPayload): string | undefined {
+    if (state.status !== 'requires_action' || Date.now() >= input.expiresAt * 1000) {
+      return `Runs in status "${state.status === 'requires_action' ? 'expired' : state.status}" do not accept tool outputs.`;
+    }
+    const given = (payload?.tool_outputs ?? []).map((o) => o?.tool_call_id);
+    const pending = new Set(pendingCalls.map((c) => c.id));
+    const unknown = given.find((id) => !pending.has(id));
+    if (unknown !== undefined) return `No tool call found with id '${String(unknown)}'.`;
+    const duplicate = given.find((id, i) => given.indexOf(id) !== i);
+    if (duplicate !== undefined) return `Duplicate tool_call_id '${duplicate}' in tool_outputs.`;
+    const missing = [...pending].filter((id) => !given.includes(id));
+    if (missing.length > 0)
+      return `Expected tool outputs for call_ids ${JSON.stringify([...pending])}, got ${JSON.stringify(given)}.`;
+    return undefined;
+  }
+
+  async function acceptOutputs(payload: ToolOutputsPayload): Promise<RunState> {
+    outputs = payload.tool_outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output ?? '') }));
+    return transition('queued', { required_action: null });
+  }
+
+  setHandler(getRunQuery, () => ({ ...state }));
+  setHandler(submitToolOutputsUpdate, acceptOutputs, {
+    validator: (payload: ToolOutputsPayload) => {
+      const problem = outputsProblem(payload);
+      const type = state.status === 'requires_action' ? REJECTION.badToolOutputs : REJECTION.wrongStatus;
+      if (problem) throw ApplicationFailure.create({ type, message: problem, nonRetryable: true });
+    },
+  });
+  setHandler(toolOutputsSignal, async (payload: ToolOutputsPayload) => {
+    const problem = outputsProblem(payload);
+    if (problem) {
+      // A signal cannot be refused like an update; a bad one must never break the run.
+      log.warn('ignored invalid submit_tool_outputs signal', { runId: input.runId, problem });
+      return;
+    }
+    await acceptOutputs(payload);
+  });
+  setHandler(
+    cancelRunUpdate,
+    async () => {
+      cancelRequested = true;
+      loop.cancel();
+      return transition('cancelling');
+    },
+    {
+      validator: () => {
+        if (!['queued', 'in_progress', 'requires_action'].includes(state.status)) {
+          throw ApplicationFailure.create({
+            type: REJECTION.notCancellable,
+            message: `Cannot cancel run with status '${state.status}'.`,
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+
+  async function agentLoop(): Promise<void> {
+    if (input.unsupportedTools.length > 0) {
+      throw ApplicationFailure.create({
+        type: 'UnsupportedTool',
+        message: `This server cannot run the ${input.unsupportedTools.join(' and ')} tool yet; remove it from the assistant or the run's tools.`,
+        nonRetryable: true,
+      });
+    }
+    for (let step = 1; ; step++) {
+      await transition('in_progress', { started_at: seconds() });
+      const result = await model.callModel({
+        projectId: input.projectId,
+        runId: input.runId,
+        threadId: input.threadId,
+        assistantId: input.assistantId,
+        messageStepId: mintId('step_'),
+        toolStepId: mintId('step_'),
+        messageId: mintId('msg_'),
+        // Past the step budget the model may only answer in text: a looping model cannot run forever.
+        toolChoiceNone: step > input.maxSteps,
+        completionTokensUsed: usage.completion_tokens,
+      });
+      usage.prompt_tokens += result.usage.prompt_tokens;
+      usage.completion_tokens += result.usage.completion_tokens;
+      usage.total_tokens += result.usage.total_tokens;
+
+      if (result.kind === 'incomplete') {
+        await transition('incomplete', {
+          incomplete_details: { reason: result.reason },
+          usage: { ...usage },
+          expires_at: null,
+        });
+        return;
+      }
+      if (result.kind === 'message') {
+        await transition('completed', { completed_at: seconds(), usage: { ...usage }, expires_at: null });
+        return;
+      }
+      pendingCalls = result.toolCalls;
+      outputs = null;
+      await transition('requires_action', {
+        required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: pendingCalls } },
+      });
+      await condition(() => outputs !== null);
+      await db.completeToolStep({
+        projectId: input.projectId,
+        stepId: result.stepId,
+        outputs: outputs ?? [],
+        completedAt: seconds(),
+      });
+      pendingCalls = [];
+    }
+  }
+
+  // Expiry is a durable timer racing the whole loop: at expires_at whatever the run is doing stops.
+  const expiry = new CancellationScope();
+  void expiry
+    .run(() => sleep(Math.max(1, input.expiresAt * 1000 - Date.now())))
+    .then(
+      () => {
+        expired = true;
+        loop.cancel();
+      },
+      () => undefined, // the run ended first and cancelled the timer
+    );
+
+  try {
+    await loop.run(agentLoop);
+  } catch (error) {
+    await CancellationScope.nonCancellable(() => finish(error));
+  } finally {
+    expiry.cancel();
+  }
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  return { ...state };
+
+  /** Ends the run after the loop threw: cancelled, expired or failed, closing its open step and message. */
+  async function finish(error: unknown): Promise<void> {
+    const at = seconds();
+    const close = (stepStatus: 'cancelled' | 'expired' | 'failed', messageReason: string, lastError: RunError | null) =>
+      db.closeOpenItems({ projectId: input.projectId, runId: input.runId, stepStatus, messageReason, lastError, at });
+    if (isCancellation(error) && !expired) {
+      // A cancel update, or a cancellation requested from the Temporal UI/CLI (handle.cancel()).
+      if (!cancelRequested) await transition('cancelling');
+      await close('cancelled', 'run_cancelled', null);
+      await transition('cancelled', { cancelled_at: at, required_action: null, usage: { ...usage }, expires_at: null });
+      return;
+    }
+    if (isCancellation(error) && expired) {
+      await close('expired', 'run_expired', null);
+      await transition('expired', { required_action: null, usage: { ...usage }, expires_at: null });
+      return;
+    }
+    const lastError = toRunError(error);
+    log.warn('run failed', { runId: input.runId, error: lastError.message });
+    await close('failed', 'run_failed', lastError);
+    await transition('failed', {
+      failed_at: at,
+      last_error: lastError,
+      required_action: null,
+      usage: { ...usage },
+      expires_at: null,
+    });
+  }
+}
+
+/** Maps what ended the loop to OpenAI's `last_error` codes. */
+function toRunError(error: unknown): RunError {
+  const failure = error instanceof ActivityFailure ? error.cause : error;
+  if (failure instanceof ApplicationFailure) {
+    if (failure.type === 'ModelRateLimited') return { code: 'rate_limit_exceeded', message: failure.message };
+    if (failure.type === 'ModelRejectedRequest') return { code: 'invalid_prompt', message: failure.message };
+    return { code: 'server_error', message: failure.message };
+  }
+  const message = failure instanceof Error ? failure.message : String(failure);
+  return { code: 'server_error', message: `The run failed: ${message}` };
+}
