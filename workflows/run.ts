@@ -81,14 +81,26 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   let expired = false;
   const loop = new CancellationScope();
 
-  /** Applies a change, bumps the version and writes the snapshot; returns the snapshot that was written. */
-  async function transition(status: RunStatus, changes: Partial<RunState> = {}): Promise<RunState> {
+  /**
+   * Applies a change and bumps the version, without side effects: Update and Signal handlers use this alone
+   * and stay synchronous (no commands issued from handlers), the API writes an Update's returned snapshot
+   * itself, and the main flow persists it too with `persistCurrent()`.
+   */
+  function mutate(status: RunStatus, changes: Partial<RunState> = {}): RunState {
     Object.assign(state, changes, { status, version: state.version + 1 });
-    const snapshot = { ...state };
-    upsertSearchAttributes([{ key: RunStatusKey, value: status }]);
-    setCurrentDetails(`**${status}** · ${input.runId} on ${input.threadId}`);
-    await db.persistRun({ projectId: input.projectId, runId: input.runId, state: snapshot });
-    return snapshot;
+    return { ...state };
+  }
+
+  /** Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. */
+  async function persistCurrent(): Promise<void> {
+    upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
+    setCurrentDetails(`**${state.status}** · ${input.runId} on ${input.threadId}`);
+    await db.persistRun({ projectId: input.projectId, runId: input.runId, state: { ...state } });
+  }
+
+  async function transition(status: RunStatus, changes: Partial<RunState> = {}): Promise<void> {
+    mutate(status, changes);
+    await persistCurrent();
   }
 
   function outputsProblem(payload: ToolOutputsPayload): string | undefined {
@@ -107,9 +119,9 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     return undefined;
   }
 
-  async function acceptOutputs(payload: ToolOutputsPayload): Promise<RunState> {
+  function acceptOutputs(payload: ToolOutputsPayload): RunState {
     outputs = payload.tool_outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output ?? '') }));
-    return transition('queued', { required_action: null });
+    return mutate('queued', { required_action: null });
   }
 
   setHandler(getRunQuery, () => ({ ...state }));
@@ -120,21 +132,21 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       if (problem) throw ApplicationFailure.create({ type, message: problem, nonRetryable: true });
     },
   });
-  setHandler(toolOutputsSignal, async (payload: ToolOutputsPayload) => {
+  setHandler(toolOutputsSignal, (payload: ToolOutputsPayload) => {
     const problem = outputsProblem(payload);
     if (problem) {
       // A signal cannot be refused like an update; a bad one must never break the run.
       log.warn('ignored invalid submit_tool_outputs signal', { runId: input.runId, problem });
       return;
     }
-    await acceptOutputs(payload);
+    acceptOutputs(payload);
   });
   setHandler(
     cancelRunUpdate,
-    async () => {
+    () => {
       cancelRequested = true;
       loop.cancel();
-      return transition('cancelling');
+      return mutate('cancelling');
     },
     {
       validator: () => {
@@ -193,6 +205,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: pendingCalls } },
       });
       await condition(() => outputs !== null);
+      await persistCurrent(); // 'queued', set by the handler that accepted the outputs
       await db.completeToolStep({
         projectId: input.projectId,
         stepId: result.stepId,
@@ -231,8 +244,10 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     const close = (stepStatus: 'cancelled' | 'expired' | 'failed', messageReason: string, lastError: RunError | null) =>
       db.closeOpenItems({ projectId: input.projectId, runId: input.runId, stepStatus, messageReason, lastError, at });
     if (isCancellation(error) && !expired) {
-      // A cancel update, or a cancellation requested from the Temporal UI/CLI (handle.cancel()).
-      if (!cancelRequested) await transition('cancelling');
+      // A cancel update (its handler already moved to 'cancelling'), or a cancellation requested from the
+      // Temporal UI/CLI (handle.cancel()).
+      if (cancelRequested) await persistCurrent();
+      else await transition('cancelling');
       await close('cancelled', 'run_cancelled', null);
       await transition('cancelled', { cancelled_at: at, required_action: null, usage: { ...usage }, expires_at: null });
       return;

@@ -8,7 +8,7 @@ import type { AssistantRow } from '../store/repositories/assistants';
 import type { RunRow } from '../store/repositories/runs';
 import type { MessageTable, RunTable } from '../store/schema';
 import { RunWorkflowClosed } from '../temporal/runEngine';
-import { TERMINAL_STATUSES, type RunStatus } from '../temporal/shared';
+import { TERMINAL_STATUSES, type RunState, type RunStatus } from '../temporal/shared';
 import { listEnvelope } from '../wire/objects';
 import { runObject, runStepObject } from '../wire/runs';
 import type { RequestScope, ServiceDeps } from './context';
@@ -123,6 +123,15 @@ export function runsService(deps: ServiceDeps) {
     return stored;
   }
 
+  /**
+   * Writes an Update's resulting snapshot before answering (version-guarded, so it never overwrites a newer
+   * one from the workflow): a client that polls right after a 200 must not read the state it just left.
+   */
+  async function applied(scope: RequestScope, runId: string, state: RunState): Promise<RunState> {
+    await store.runs.applyState(scope.projectId, runId, state);
+    return state;
+  }
+
   return {
     async create(scope: RequestScope, threadId: string, body: CreateRunBody) {
       await requireThread(scope, threadId);
@@ -173,7 +182,7 @@ export function runsService(deps: ServiceDeps) {
       const refuse = (status: string) => badRequest(`Cannot cancel run with status '${status}'.`);
       if (isTerminal(row.status) || row.status === 'cancelling') throw refuse(row.status);
       try {
-        return runObject(row, await engine.cancel(runId));
+        return runObject(row, await applied(scope, runId, await engine.cancel(runId)));
       } catch (error) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
         throw refuse((await load(scope, threadId, runId)).status);
@@ -185,7 +194,8 @@ export function runsService(deps: ServiceDeps) {
       const refuse = (status: string) => badRequest(`Runs in status "${status}" do not accept tool outputs.`);
       if (row.status !== 'requires_action') throw refuse(row.status);
       try {
-        return runObject(row, await engine.submitToolOutputs(runId, { tool_outputs: body.tool_outputs }));
+        const state = await engine.submitToolOutputs(runId, { tool_outputs: body.tool_outputs });
+        return runObject(row, await applied(scope, runId, state));
       } catch (error) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
         throw refuse((await load(scope, threadId, runId)).status);

@@ -22,6 +22,9 @@ export function createDb(config: DatabaseConfig): Db {
         ? (value: string) => Number(value)
         : (pgTypes.getTypeParser(oid, format) as (value: string) => unknown)) as typeof pgTypes.getTypeParser;
     const pool = new Pool({ connectionString: config.connectionString, max: 10, types: { getTypeParser } });
+    // An idle connection dropped by the server (restart, failover, admin termination) must not crash the
+    // process: the pool discards it and the next query opens a fresh one.
+    pool.on('error', () => undefined);
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(config.filename), { recursive: true });
