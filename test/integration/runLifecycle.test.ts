@@ -347,7 +347,7 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
       { assistant_id: assistantId, truncation_strategy: { type: 'last_messages', last_messages: 2 } },
       { pollIntervalMs: 50 },
     );
-    expect(model.requests[0]?.body.messages.map((m) => contentText(m.content).slice(0, 9)).toEqual([
+    expect(model.requests[0]?.body.messages.map((m) => contentText(m.content).slice(0, 9))).toEqual([
       'message 4',
       'message 5',
     ]);
