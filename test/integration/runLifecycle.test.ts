@@ -391,10 +391,5 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
     await handle.result();
     const after = await handle.describe();
     expect(after.typedSearchAttributes.get(RunStatusKey)).toBe('completed');
-    await Worker.runReplayHistory(
-      { workflowsPath: path.resolve(__dirname, '../../workflows') },
-      await handle.fetchHistory(),
-      run.id,
-    );
   });
 });
