@@ -21,6 +21,8 @@ export interface CallModelInput {
   toolStepId: string;
   messageId: string;
   toolChoiceNone: boolean;
+  /** Token use of the run so far: `max_prompt_tokens` and `max_completion_tokens` budget the whole run. */
+  promptTokensUsed: number;
   completionTokensUsed: number;
 }
 
@@ -49,30 +51,39 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
     async callModel(input: CallModelInput): Promise<CallModelResult> {
       const ctx = Context.current();
       const run = await store.runs.findById(input.projectId, input.runId);
-      if (!run)
+      if (!run) {
         throw ApplicationFailure.create({
           type: 'RunMissing',
           message: `Run ${input.runId} no longer exists.`,
           nonRetryable: true,
         });
-      if (ctx.info.attempt > 1) {
+      }
+      const attempt = ctx.info.attempt;
+      if (attempt > 1) {
         // An earlier attempt may have died mid-stream: start this step over on the same ids.
-        await store.runSteps.delete(input.projectId, [input.messageStepId, input.toolStepId]);
-        await store.messages.deleteByIds(input.projectId, [input.messageId]);
+        await store.runSteps.deleteEarlierAttempts(input.projectId, [input.messageStepId, input.toolStepId], attempt);
+        await store.messages.deleteEarlierAttempts(input.projectId, [input.messageId], attempt);
       }
 
       const budgetLeft =
         run.max_completion_tokens === null ? undefined : run.max_completion_tokens - input.completionTokensUsed;
-      if (budgetLeft !== undefined && budgetLeft <= 0)
+      if (budgetLeft !== undefined && budgetLeft <= 0) {
         return { kind: 'incomplete', reason: 'max_completion_tokens', usage: ZERO };
+      }
+      const promptTokensLeft =
+        run.max_prompt_tokens === null ? undefined : run.max_prompt_tokens - input.promptTokensUsed;
+      if (promptTokensLeft !== undefined && promptTokensLeft <= 0) {
+        return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
+      }
       const context = await buildContext(store, run, {
         contextWindowTokens: model.contextWindowTokens,
         completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
+        promptTokensLeft,
       });
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
       const request = chatRequest(run, context.messages, input.toolChoiceNone, budgetLeft);
-      const writer = stepWriter(store, input, run);
+      const writer = stepWriter(store, input, attempt);
       const abort = new AbortController();
       let stalled = false;
       let lastChunkAt = Date.now();
@@ -137,12 +148,18 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       }
 
       const parallel = Boolean(run.parallel_tool_calls);
-      const toolCalls = (parallel ? calls : calls.slice(0, 1)).filter(Boolean).map(
-        (call): FunctionToolCall => ({
-          id: call.id.startsWith('call_') ? call.id : `call_${randomBytes(12).toString('hex')}`,
-          type: 'function',
-          function: { name: call.name, arguments: call.arguments },
-        }),
+      const toolCalls = await uniqueCallIds(
+        store,
+        run,
+        (parallel ? calls : calls.slice(0, 1))
+          .filter(Boolean)
+          .map(
+            (call): FunctionToolCall => ({
+              id: call.id,
+              type: 'function',
+              function: { name: call.name, arguments: call.arguments },
+            }),
+          ),
       );
       const usage = reportedUsage ?? {
         prompt_tokens: context.promptTokens,
@@ -163,73 +180,100 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
   };
 }
 
-/** Writes the rows of one model step, by the workflow's ids, so every attempt converges on the same rows. */
-function stepWriter(stores: Store, input: CallModelInput, run: RunRow) {
+/**
+ * Tool-call ids the client will answer to must be unique within the run: some backends number calls
+ * `call_0`, `call_1`… afresh every round, and others use no `call_` prefix. The model's id is kept when it
+ * is usable (the model sees the same id echoed back in the next prompt either way).
+ */
+async function uniqueCallIds(store: Store, run: RunRow, calls: FunctionToolCall[]): Promise<FunctionToolCall[]> {
+  const used = new Set<string>();
+  for (const step of await store.runSteps.listForRun(run.project_id, run.id)) {
+    if (step.type !== 'tool_calls') continue;
+    for (const call of fromJson<{ tool_calls: Array<{ id: string }> }>(step.step_details).tool_calls) used.add(call.id);
+  }
+  return calls.map((call) => {
+    const id = call.id.startsWith('call_') && !used.has(call.id) ? call.id : `call_${randomBytes(12).toString('hex')}`;
+    used.add(id);
+    return { ...call, id };
+  });
+}
+
+/**
+ * Writes the rows of one model step by the workflow's ids, stamped with this attempt: every attempt
+ * converges on the same rows, and a superseded attempt cannot overwrite a newer one's.
+ */
+function stepWriter(store: Store, input: CallModelInput, attempt: number) {
   const now = () => Math.floor(Date.now() / 1000);
-  const base = {
+  const stepBase = {
     project_id: input.projectId,
     run_id: input.runId,
     thread_id: input.threadId,
     assistant_id: input.assistantId,
     metadata: '{}',
+    attempt,
   };
-  const messageRow = (text: string, status: 'in_progress' | 'completed' | 'incomplete') => {
+  const content = (text: string) =>
+    toJson(text === '' ? [] : [{ type: 'text', text: { value: text, annotations: [] } }]);
+  let opened = false;
+
+  async function openMessage(): Promise<void> {
     const at = now();
-    return {
+    await store.runSteps.upsert({
+      ...stepBase,
+      id: input.messageStepId,
+      created_at: at,
+      type: 'message_creation',
+      status: 'in_progress',
+      step_details: toJson({ type: 'message_creation', message_creation: { message_id: input.messageId } }),
+      usage: null,
+    });
+    await store.messages.upsert({
       project_id: input.projectId,
       id: input.messageId,
       thread_id: input.threadId,
       created_at: at,
       role: 'assistant',
-      status,
-      content: toJson(text === '' ? [] : [{ type: 'text', text: { value: text, annotations: [] } }]),
+      status: 'in_progress',
+      content: content(''),
       attachments: '[]',
       metadata: '{}',
       assistant_id: input.assistantId,
-      run_id: run.id,
-      completed_at: status === 'completed' ? at : null,
-      incomplete_at: status === 'incomplete' ? at : null,
-      incomplete_details: status === 'incomplete' ? toJson({ reason: 'max_tokens' }) : null,
-    };
-  };
-  let messageCreatedAt: number | undefined;
+      run_id: input.runId,
+      completed_at: null,
+      incomplete_at: null,
+      incomplete_details: null,
+      attempt,
+    });
+    opened = true;
+  }
+
   return {
-    async openMessage() {
-      messageCreatedAt = now();
-      await stores.runSteps.upsert({
-        ...base,
-        id: input.messageStepId,
-        created_at: messageCreatedAt,
-        type: 'message_creation',
-        status: 'in_progress',
-        step_details: toJson({ type: 'message_creation', message_creation: { message_id: input.messageId } }),
-        usage: null,
-      });
-      await stores.messages.upsert({ ...messageRow('', 'in_progress'), created_at: messageCreatedAt });
-    },
-    async saveText(text: string, status: 'in_progress' | 'completed' | 'incomplete', usage?: Usage) {
-      if (messageCreatedAt === undefined) await this.openMessage();
-      const row = { ...messageRow(text, status), created_at: messageCreatedAt ?? now() };
+    openMessage,
+    /** Saves the text so far; `completed`/`incomplete` also closes the message and its step. */
+    async saveText(text: string, status: 'in_progress' | 'completed' | 'incomplete', usage?: Usage): Promise<void> {
+      if (!opened) await openMessage();
       if (status === 'in_progress') {
-        await stores.messages.updateIfOpen(input.projectId, input.messageId, { content: row.content });
+        await store.messages.updateIfOpen(input.projectId, input.messageId, attempt, { content: content(text) });
         return;
       }
-      await stores.messages.updateIfOpen(input.projectId, input.messageId, {
-        status: row.status,
-        content: row.content,
-        completed_at: row.completed_at,
-        incomplete_at: row.incomplete_at,
-        incomplete_details: row.incomplete_details,
+      const at = now();
+      await store.messages.updateIfOpen(input.projectId, input.messageId, attempt, {
+        status,
+        content: content(text),
+        completed_at: status === 'completed' ? at : null,
+        incomplete_at: status === 'incomplete' ? at : null,
+        incomplete_details: status === 'incomplete' ? toJson({ reason: 'max_tokens' }) : null,
       });
-      await stores.runSteps.updateIfOpen(input.projectId, input.messageStepId, {
-        status: 'completed',
-        completed_at: now(),
-        usage: usage ? toJson(usage) : null,
-      });
+      await store.runSteps.updateIfOpen(
+        input.projectId,
+        input.messageStepId,
+        { status: 'completed', completed_at: at, usage: usage ? toJson(usage) : null },
+        attempt,
+      );
     },
-    async openToolStep(toolCalls: FunctionToolCall[], usage: Usage) {
-      await stores.runSteps.upsert({
-        ...base,
+    async openToolStep(toolCalls: FunctionToolCall[], usage: Usage): Promise<void> {
+      await store.runSteps.upsert({
+        ...stepBase,
         id: input.toolStepId,
         created_at: now(),
         type: 'tool_calls',

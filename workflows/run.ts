@@ -3,6 +3,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   allHandlersFinished,
   condition,
   isCancellation,
@@ -16,8 +17,8 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import {
-  REJECTION,
   RunStatusKey,
+  TERMINAL_STATUSES as TERMINAL,
   cancelRunUpdate,
   getRunQuery,
   submitToolOutputsUpdate,
@@ -33,6 +34,8 @@ import {
 import { mintId } from './ids';
 
 type Activities = ReturnType<typeof createActivities>;
+
+const CANCELLABLE: readonly RunStatus[] = ['queued', 'in_progress', 'requires_action'];
 
 const seconds = () => Math.floor(Date.now() / 1000);
 
@@ -57,6 +60,14 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     },
   });
   const db = proxyLocalActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' },
+  });
+  // A local activity writes before its workflow task is committed, so the database can run ahead of the
+  // history. For `requires_action` that is not harmless: a client that reads it and submits outputs while a
+  // new worker is still replaying would be refused. A regular activity only runs once the task that decided
+  // it is in the history, so the write never gets ahead of what the workflow's validators will see.
+  const durableDb = proxyActivities<Activities>({
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' },
   });
@@ -95,22 +106,38 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   async function persistCurrent(): Promise<void> {
     upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
     setCurrentDetails(`**${state.status}** · ${input.runId} on ${input.threadId}`);
-    await db.persistRun({ projectId: input.projectId, runId: input.runId, state: { ...state } });
+    const writer = state.status === 'requires_action' ? durableDb : db;
+    await writer.persistRun({ projectId: input.projectId, runId: input.runId, state: { ...state } });
   }
 
   async function transition(status: RunStatus, changes: Partial<RunState> = {}): Promise<void> {
+    // A step that finished just as a cancel or the expiry arrived must not move the run on (to completed, or
+    // requires_action) on its way out: the cleanup in finish() decides how the run ends.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('run loop cancelled');
     mutate(status, changes);
     await persistCurrent();
   }
 
+  /** Why a tool-output submission cannot be taken now, or undefined. Safe on any payload (signals are unchecked). */
   function outputsProblem(payload: ToolOutputsPayload): string | undefined {
     if (state.status !== 'requires_action' || Date.now() >= input.expiresAt * 1000) {
       return `Runs in status "${state.status === 'requires_action' ? 'expired' : state.status}" do not accept tool outputs.`;
     }
-    const given = (payload?.tool_outputs ?? []).map((o) => o?.tool_call_id);
+    const outputs: unknown = (payload as Partial<ToolOutputsPayload> | null | undefined)?.tool_outputs;
+    if (!Array.isArray(outputs)) return "Missing required parameter: 'tool_outputs'.";
+    if (
+      !outputs.every(
+        (o) =>
+          typeof (o as { tool_call_id?: unknown })?.tool_call_id === 'string' &&
+          typeof (o as { output?: unknown }).output === 'string',
+      )
+    ) {
+      return "Invalid 'tool_outputs': every item needs a string 'tool_call_id' and a string 'output'.";
+    }
+    const given = (outputs as ToolOutputsPayload['tool_outputs']).map((o) => o.tool_call_id);
     const pending = new Set(pendingCalls.map((c) => c.id));
     const unknown = given.find((id) => !pending.has(id));
-    if (unknown !== undefined) return `No tool call found with id '${String(unknown)}'.`;
+    if (unknown !== undefined) return `No tool call found with id '${unknown}'.`;
     const duplicate = given.find((id, i) => given.indexOf(id) !== i);
     if (duplicate !== undefined) return `Duplicate tool_call_id '${duplicate}' in tool_outputs.`;
     const missing = [...pending].filter((id) => !given.includes(id));
@@ -120,7 +147,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   }
 
   function acceptOutputs(payload: ToolOutputsPayload): RunState {
-    outputs = payload.tool_outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: String(o.output ?? '') }));
+    outputs = payload.tool_outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: o.output }));
     return mutate('queued', { required_action: null });
   }
 
@@ -128,14 +155,15 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   setHandler(submitToolOutputsUpdate, acceptOutputs, {
     validator: (payload: ToolOutputsPayload) => {
       const problem = outputsProblem(payload);
-      const type = state.status === 'requires_action' ? REJECTION.badToolOutputs : REJECTION.wrongStatus;
-      if (problem) throw ApplicationFailure.create({ type, message: problem, nonRetryable: true });
+      if (problem)
+        throw ApplicationFailure.create({ type: 'InvalidToolOutputs', message: problem, nonRetryable: true });
     },
   });
   setHandler(toolOutputsSignal, (payload: ToolOutputsPayload) => {
+    // A signal cannot be refused like an update, and a throw here would fail every workflow task from now
+    // on: whatever arrives, a bad one is logged and ignored.
     const problem = outputsProblem(payload);
     if (problem) {
-      // A signal cannot be refused like an update; a bad one must never break the run.
       log.warn('ignored invalid submit_tool_outputs signal', { runId: input.runId, problem });
       return;
     }
@@ -150,9 +178,9 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     },
     {
       validator: () => {
-        if (!['queued', 'in_progress', 'requires_action'].includes(state.status)) {
+        if (!CANCELLABLE.includes(state.status)) {
           throw ApplicationFailure.create({
-            type: REJECTION.notCancellable,
+            type: 'RunNotCancellable',
             message: `Cannot cancel run with status '${state.status}'.`,
             nonRetryable: true,
           });
@@ -181,6 +209,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         messageId: mintId('msg_'),
         // Past the step budget the model may only answer in text: a looping model cannot run forever.
         toolChoiceNone: step > input.maxSteps,
+        promptTokensUsed: usage.prompt_tokens,
         completionTokensUsed: usage.completion_tokens,
       });
       usage.prompt_tokens += result.usage.prompt_tokens;
@@ -238,35 +267,38 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return { ...state };
 
-  /** Ends the run after the loop threw: cancelled, expired or failed, closing its open step and message. */
+  /**
+   * Ends the run after the loop threw. What was asked decides, not what the error looks like: a cancel or the
+   * expiry that raced a model failure (or a dead worker) still ends the run cancelled or expired.
+   */
   async function finish(error: unknown): Promise<void> {
     const at = seconds();
     const close = (stepStatus: 'cancelled' | 'expired' | 'failed', messageReason: string, lastError: RunError | null) =>
       db.closeOpenItems({ projectId: input.projectId, runId: input.runId, stepStatus, messageReason, lastError, at });
-    if (isCancellation(error) && !expired) {
-      // A cancel update (its handler already moved to 'cancelling'), or a cancellation requested from the
-      // Temporal UI/CLI (handle.cancel()).
-      if (cancelRequested) await persistCurrent();
-      else await transition('cancelling');
-      await close('cancelled', 'run_cancelled', null);
-      await transition('cancelled', { cancelled_at: at, required_action: null, usage: { ...usage }, expires_at: null });
+    const ended = { required_action: null, usage: { ...usage }, expires_at: null };
+    if (TERMINAL.includes(state.status)) {
+      // The run had already reached its end when the cancel or the expiry arrived; only the write was cut short.
+      await persistCurrent();
       return;
     }
-    if (isCancellation(error) && expired) {
+    if (cancelRequested || (!expired && (isCancellation(error) || loop.consideredCancelled))) {
+      // A cancel update (its handler already moved to 'cancelling'), or a cancellation requested from the
+      // Temporal UI/CLI (handle.cancel()).
+      if (state.status !== 'cancelling') mutate('cancelling', { required_action: null });
+      await persistCurrent();
+      await close('cancelled', 'run_cancelled', null);
+      await transition('cancelled', { ...ended, cancelled_at: at });
+      return;
+    }
+    if (expired) {
       await close('expired', 'run_expired', null);
-      await transition('expired', { required_action: null, usage: { ...usage }, expires_at: null });
+      await transition('expired', ended);
       return;
     }
     const lastError = toRunError(error);
     log.warn('run failed', { runId: input.runId, error: lastError.message });
     await close('failed', 'run_failed', lastError);
-    await transition('failed', {
-      failed_at: at,
-      last_error: lastError,
-      required_action: null,
-      usage: { ...usage },
-      expires_at: null,
-    });
+    await transition('failed', { ...ended, failed_at: at, last_error: lastError });
   }
 }
 

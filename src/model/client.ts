@@ -29,14 +29,28 @@ export function classifyModelError(error: unknown): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
-    const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-    const type = status === 429 ? 'ModelRateLimited' : retryable ? 'ModelServerError' : 'ModelRejectedRequest';
+    const headers = error.headers as Headers | undefined;
+    // The endpoint's own `x-should-retry` wins, as it does for the official SDKs.
+    const hint = headers?.get('x-should-retry');
+    const retryable =
+      hint === 'true'
+        ? true
+        : hint === 'false'
+          ? false
+          : status === 408 || status === 409 || status === 429 || status >= 500;
+    // 400/422 mean the request itself (the prompt) was refused; 401/403/404 are the server's configuration.
+    const type =
+      status === 429
+        ? 'ModelRateLimited'
+        : status === 400 || status === 422
+          ? 'ModelRejectedRequest'
+          : 'ModelServerError';
     const message = `The model endpoint answered ${status}: ${error.message}`;
     return ApplicationFailure.create({
       type,
       message,
       nonRetryable: !retryable,
-      nextRetryDelay: retryable ? retryAfterMs(error.headers as Headers | undefined) : undefined,
+      nextRetryDelay: retryable ? retryAfterMs(headers) : undefined,
     });
   }
   if (error instanceof APIConnectionError) {

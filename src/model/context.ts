@@ -11,10 +11,12 @@ export interface ContextLimits {
   /** The model's context window; `auto` truncation fits the prompt into it, less the completion reserve. */
   contextWindowTokens: number;
   completionReserveTokens: number;
+  /** What is left of the run's `max_prompt_tokens` (a budget for the whole run, not per call). */
+  promptTokensLeft: number | undefined;
 }
 
 export type BuiltContext =
-  | { fits: true; messages: ChatCompletionMessageParam[]; promptTokens: number; threadMessagesUsed: number }
+  | { fits: true; messages: ChatCompletionMessageParam[]; promptTokens: number }
   | { fits: false };
 
 type TruncationStrategy = { type: 'auto' | 'last_messages'; last_messages: number | null };
@@ -39,7 +41,7 @@ export async function buildContext(store: Store, run: RunRow, limits: ContextLim
   const fixed = head.concat(tail).reduce((sum, message) => sum + messageTokens(message), 0);
 
   const windowBudget = limits.contextWindowTokens - limits.completionReserveTokens;
-  const budget = Math.min(windowBudget, run.max_prompt_tokens ?? Number.POSITIVE_INFINITY);
+  const budget = Math.min(windowBudget, limits.promptTokensLeft ?? Number.POSITIVE_INFINITY);
   if (fixed > budget) return { fits: false };
 
   const strategy = fromJson<TruncationStrategy>(run.truncation_strategy);
@@ -70,7 +72,6 @@ export async function buildContext(store: Store, run: RunRow, limits: ContextLim
     fits: true,
     messages: head.concat(kept.reverse(), tail),
     promptTokens: used,
-    threadMessagesUsed: kept.length,
   };
 }
 

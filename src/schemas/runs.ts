@@ -31,7 +31,8 @@ const runSettings = {
   assistant_id: z.string().startsWith('asst_'),
   model: z.string().min(1).nullable().optional(),
   instructions: z.string().max(256_000).nullable().optional(),
-  tools: z.array(Tool).max(128).nullable().optional(),
+  // The Run object allows 20 tools (assistants 128); a run's own override is held to the run's limit.
+  tools: z.array(Tool).max(20).nullable().optional(),
   metadata: OptionalMetadata,
   temperature: Temperature,
   top_p: TopP,
@@ -62,11 +63,27 @@ export type CreateThreadAndRunBody = z.infer<typeof CreateThreadAndRunBody>;
 export const ModifyRunBody = z.strictObject({ metadata: OptionalMetadata });
 export type ModifyRunBody = z.infer<typeof ModifyRunBody>;
 
+/**
+ * Outputs travel to the workflow in a Temporal Update, whose payload the server caps at 2 MB: keep well under
+ * it here so an oversized submission is a clear 400, not a failed Update.
+ */
+export const MAX_TOOL_OUTPUT_CHARS = 1_500_000;
+
 export const SubmitToolOutputsBody = z.strictObject({
   tool_outputs: z
     .array(z.strictObject({ tool_call_id: z.string().min(1), output: z.string() }))
     .min(1)
-    .max(128),
+    .max(128)
+    .superRefine((outputs, ctx) => {
+      const total = outputs.reduce((sum, o) => sum + o.output.length + o.tool_call_id.length, 0);
+      if (total > MAX_TOOL_OUTPUT_CHARS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `tool outputs too large. Expected at most ${MAX_TOOL_OUTPUT_CHARS} characters in all, but got ${total}.`,
+          params: { openaiCode: 'string_above_max_length' },
+        });
+      }
+    }),
   stream: z.boolean().nullable().optional(),
 });
 export type SubmitToolOutputsBody = z.infer<typeof SubmitToolOutputsBody>;

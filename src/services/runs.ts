@@ -98,7 +98,6 @@ export function runsService(deps: ServiceDeps) {
         runId: row.id,
         threadId: row.thread_id,
         assistantId: row.assistant_id,
-        createdAt: row.created_at,
         expiresAt: row.expires_at!,
         maxSteps: runSettings.maxSteps,
         unsupportedTools: UNSUPPORTED_TOOLS.filter((type) => tools.some((tool) => tool.type === type)),
@@ -130,6 +129,46 @@ export function runsService(deps: ServiceDeps) {
   async function applied(scope: RequestScope, runId: string, state: RunState): Promise<RunState> {
     await store.runs.applyState(scope.projectId, runId, state);
     return state;
+  }
+
+  /**
+   * The run's workflow closed without finishing the run (terminated from the Temporal UI, timed out, or
+   * its history gone past retention): the row would stay active and lock the thread forever. End it as
+   * failed, with its open step and message, and return the row as it now is.
+   */
+  async function reconcileClosed(scope: RequestScope, threadId: string, runId: string): Promise<RunRow> {
+    const row = await load(scope, threadId, runId);
+    if (isTerminal(row.status) || (await engine.isOpen(runId))) return row;
+    const at = Math.floor(Date.now() / 1000);
+    const lastError = {
+      code: 'server_error' as const,
+      message: "The run's workflow ended in Temporal before the run finished.",
+    };
+    await store.runSteps.closeOpen(scope.projectId, runId, {
+      status: 'failed',
+      failed_at: at,
+      last_error: toJson(lastError),
+    });
+    await store.messages.closeOpenForRun(scope.projectId, runId, {
+      status: 'incomplete',
+      incomplete_at: at,
+      incomplete_details: toJson({ reason: 'run_failed' }),
+    });
+    await store.runs.applyState(scope.projectId, runId, {
+      status: 'failed',
+      version: row.version + 1,
+      required_action: null,
+      last_error: lastError,
+      expires_at: null,
+      started_at: row.started_at,
+      cancelled_at: row.cancelled_at,
+      failed_at: at,
+      completed_at: row.completed_at,
+      incomplete_details: null,
+      usage: fromJson<RunState['usage']>(row.usage),
+    });
+    deps.logger.warn({ runId }, 'run workflow closed without finishing the run; marked failed');
+    return load(scope, threadId, runId);
   }
 
   return {
@@ -185,20 +224,25 @@ export function runsService(deps: ServiceDeps) {
         return runObject(row, await applied(scope, runId, await engine.cancel(runId)));
       } catch (error) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
-        throw refuse((await load(scope, threadId, runId)).status);
+        throw refuse((await reconcileClosed(scope, threadId, runId)).status);
       }
     },
 
+    /**
+     * Only a finished run is refused from the stored status. An active one goes to the workflow, whose
+     * validator has the last word: a client retrying the very same body after a lost response then gets the
+     * first submission's answer (same update id) instead of a 400 for the `queued` run it caused.
+     */
     async submitToolOutputs(scope: RequestScope, threadId: string, runId: string, body: SubmitToolOutputsBody) {
       const row = await load(scope, threadId, runId);
       const refuse = (status: string) => badRequest(`Runs in status "${status}" do not accept tool outputs.`);
-      if (row.status !== 'requires_action') throw refuse(row.status);
+      if (isTerminal(row.status)) throw refuse(row.status);
       try {
         const state = await engine.submitToolOutputs(runId, { tool_outputs: body.tool_outputs });
         return runObject(row, await applied(scope, runId, state));
       } catch (error) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
-        throw refuse((await load(scope, threadId, runId)).status);
+        throw refuse((await reconcileClosed(scope, threadId, runId)).status);
       }
     },
 

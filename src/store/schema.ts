@@ -48,6 +48,8 @@ export interface MessageTable {
   completed_at: number | null;
   incomplete_at: number | null;
   incomplete_details: string | null;
+  /** The model-activity attempt that wrote a run's message; null for messages created through the API. */
+  attempt?: number | null;
 }
 
 export interface RunTable {
@@ -101,6 +103,8 @@ export interface RunStepTable {
   completed_at: number | null;
   metadata: string;
   usage: string | null;
+  /** The model-activity attempt that wrote the step (see messages.attempt). */
+  attempt?: number;
 }
 
 export interface Database {

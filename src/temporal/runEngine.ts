@@ -27,21 +27,35 @@ const UPDATE_DEADLINE_MS = 15_000;
  */
 export function runEngine(client: Client, taskQueue: string) {
   async function update(runId: string, send: () => Promise<RunState>): Promise<RunState> {
-    try {
-      return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, send);
-    } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-        throw badRequest(error.cause.message);
+    const deadline = Date.now() + UPDATE_DEADLINE_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.withDeadline(deadline, send);
+      } catch (error) {
+        // The server aborts an update when the workflow task carrying it fails for a reason that has nothing
+        // to do with the update, typically UnhandledCommand (a new event raced the worker's reply). The
+        // workflow retries that task at once; the update just has to be sent again.
+        if (isRaceWithWorkflowTask(error) && attempt < 5 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+          continue;
+        }
+        throw translate(runId, error);
       }
-      if (error instanceof WorkflowNotFoundError) throw new RunWorkflowClosed(runId);
-      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-        throw new ApiError(503, 'No worker answered for this run in time. Please retry.', 'server_error');
-      }
-      // A closed workflow rejects updates with a gRPC NOT_FOUND that some paths surface unwrapped.
-      if (/workflow execution already completed|not found/i.test((error as Error)?.message ?? ''))
-        throw new RunWorkflowClosed(runId);
-      throw error;
     }
+  }
+
+  function translate(runId: string, error: unknown): unknown {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      return badRequest(error.cause.message);
+    }
+    if (error instanceof WorkflowNotFoundError) return new RunWorkflowClosed(runId);
+    if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      return new ApiError(503, 'No worker answered for this run in time. Please retry.', 'server_error');
+    }
+    // An update to a closed workflow can also surface as a plain service error with this text.
+    if (/workflow execution already completed/i.test((error as Error)?.message ?? ''))
+      return new RunWorkflowClosed(runId);
+    return error;
   }
 
   return {
@@ -73,6 +87,16 @@ export function runEngine(client: Client, taskQueue: string) {
       );
     },
 
+    /** Whether the run's workflow is still open in Temporal (false once it closed, however it closed). */
+    async isOpen(runId: string): Promise<boolean> {
+      try {
+        return (await client.workflow.getHandle(runId).describe()).status.name === 'RUNNING';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      }
+    },
+
     cancel(runId: string): Promise<RunState> {
       return update(runId, () => client.workflow.getHandle(runId).executeUpdate(cancelRunUpdate, { args: [] }));
     },
@@ -80,3 +104,8 @@ export function runEngine(client: Client, taskQueue: string) {
 }
 
 export type RunEngine = ReturnType<typeof runEngine>;
+
+function isRaceWithWorkflowTask(error: unknown): boolean {
+  const text = `${(error as Error)?.message ?? ''} ${(error as { cause?: Error })?.cause?.message ?? ''}`;
+  return /FAILED_PRECONDITION/.test(text) && /unexpected workflow task failure/i.test(text);
+}

@@ -69,8 +69,7 @@ export interface RunWorkflowInput {
   runId: string;
   threadId: string;
   assistantId: string;
-  /** created_at of the run, unix seconds; `expires_at` is derived from it. */
-  createdAt: number;
+  /** unix seconds; at this moment a run still working or waiting ends `expired`. */
   expiresAt: number;
   maxSteps: number;
   /** Tool types the run declares that Threadline cannot execute yet; a non-empty list fails the run at once. */
@@ -92,10 +91,3 @@ export const cancelRunUpdate = defineUpdate<RunState, []>('cancelRun');
  * body; an invalid one is logged and ignored.
  */
 export const toolOutputsSignal = defineSignal<[ToolOutputsPayload]>('submit_tool_outputs');
-
-/** Rejection reasons raised by the update validators; the API maps them to OpenAI's 400 texts. */
-export const REJECTION = {
-  wrongStatus: 'RunNotAcceptingToolOutputs',
-  badToolOutputs: 'InvalidToolOutputs',
-  notCancellable: 'RunNotCancellable',
-} as const;

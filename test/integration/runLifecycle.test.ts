@@ -217,10 +217,61 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
       expect([first.status, second.status]).toEqual([200, 200]);
       expect(first.body).toMatchObject({ status: 'queued', required_action: null, expires_at: run.expires_at });
       expect(second.body).toEqual(first.body);
+      // A retry after the first answer was lost, while the run is already on its way: same answer again.
+      const third = await svc.http('POST', url, body);
+      expect(third.status).toBe(200);
+      // Same update, so no second resume; the body shows the run as it is now (it may have moved on).
+      expect(third.body).toMatchObject({ id: run.id, required_action: null });
+      const different = await svc.http('POST', url, {
+        tool_outputs: [{ tool_call_id: 'call_1', output: 'changed my mind' }],
+      });
+      expect(different.status).toBe(400);
       const done = await poll(thread.id, run.id);
       expect(done.status).toBe('completed');
       expect(model.requests).toHaveLength(2);
       expect((await svc.openai.beta.threads.messages.list(thread.id, { run_id: run.id })).data).toHaveLength(1);
+    });
+
+    it('gives each tool call a run-unique id even when the model reuses ids across rounds', async () => {
+      const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'twice' }] });
+      model.script(
+        { kind: 'tool_calls', calls: [{ id: 'call_0', name: 'lookup', arguments: '{}' }] },
+        { kind: 'tool_calls', calls: [{ id: 'call_0', name: 'lookup', arguments: '{}' }] },
+        { kind: 'text', text: 'ok' },
+      );
+      const first = await svc.openai.beta.threads.runs.createAndPoll(
+        thread.id,
+        { assistant_id: assistantId },
+        { pollIntervalMs: 50 },
+      );
+      const firstId = first.required_action!.submit_tool_outputs.tool_calls[0]!.id;
+      const second = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
+        first.id,
+        { thread_id: thread.id, tool_outputs: [{ tool_call_id: firstId, output: 'same' }] },
+        { pollIntervalMs: 50 },
+      );
+      expect(second.status).toBe('requires_action');
+      const secondId = second.required_action!.submit_tool_outputs.tool_calls[0]!.id;
+      expect(secondId).not.toBe(firstId);
+      const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
+        first.id,
+        { thread_id: thread.id, tool_outputs: [{ tool_call_id: secondId, output: 'same' }] },
+        { pollIntervalMs: 50 },
+      );
+      expect(done.status).toBe('completed');
+    });
+
+    it('refuses tool outputs too large to hand to the workflow', async () => {
+      const { thread, run } = await pausedRun();
+      const res = await svc.http('POST', `/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, {
+        tool_outputs: [{ tool_call_id: 'call_1', output: 'x'.repeat(1_600_000) }],
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: { param: 'tool_outputs', message: expect.stringMatching(/too large/) } });
+      expect((await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })).status).toBe(
+        'requires_action',
+      );
+      await svc.openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
     });
 
     it('accepts tool outputs as a Temporal signal and ignores an invalid one', async () => {
@@ -228,6 +279,8 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
       const handle = temporal.workflow.getHandle(run.id);
       await handle.signal(toolOutputsSignal, { tool_outputs: [{ tool_call_id: 'call_nope', output: 'x' }] });
       await handle.signal(toolOutputsSignal, { junk: true } as never);
+      await handle.signal(toolOutputsSignal, { tool_outputs: 'not a list' } as never);
+      await handle.signal(toolOutputsSignal, { tool_outputs: [{ tool_call_id: 5, output: {} }] } as never);
       expect((await handle.query(getRunQuery)).status).toBe('requires_action');
       await handle.signal(toolOutputsSignal, { tool_outputs: [{ tool_call_id: 'call_1', output: 'via signal' }] });
       const done = await waitForStatus(thread.id, run.id, 'completed');
@@ -265,6 +318,21 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
         (await svc.http('POST', `/threads/${thread.id}/messages`, { role: 'user', content: 'now fine' })).status,
       ).toBe(200);
     });
+  });
+
+  it('frees the thread of a run whose workflow was terminated from Temporal', async () => {
+    const { thread, run } = await pausedRun();
+    await temporal.workflow.getHandle(run.id).terminate('operator pressed Terminate');
+    const res = await svc.http('POST', `/threads/${thread.id}/runs/${run.id}/cancel`);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { message: "Cannot cancel run with status 'failed'." } });
+    const failed = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+    expect(failed).toMatchObject({ status: 'failed', last_error: { code: 'server_error' }, expires_at: null });
+    const [step] = (await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data;
+    expect(step?.status).toBe('failed');
+    expect(
+      (await svc.http('POST', `/threads/${thread.id}/messages`, { role: 'user', content: 'free again' })).status,
+    ).toBe(200);
   });
 
   it('calls the model with tool_choice "none" once the step limit is spent', async () => {

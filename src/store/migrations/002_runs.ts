@@ -68,11 +68,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('completed_at', 'bigint')
     .addColumn('metadata', 'text', (c) => c.notNull())
     .addColumn('usage', 'text')
+    .addColumn('attempt', 'integer', (c) => c.notNull().defaultTo(1))
     .execute();
   await db.schema.createIndex('run_steps_page').on('run_steps').columns(['run_id', 'created_at', 'id']).execute();
+  await addAttemptToMessages(db);
+}
+
+/**
+ * Which attempt of the model activity wrote a run's message or step. A superseded attempt that is still
+ * running (its heartbeats lost, a newer attempt already started) must not overwrite the newer one's rows.
+ */
+async function addAttemptToMessages(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('messages').addColumn('attempt', 'integer').execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('messages').dropColumn('attempt').execute();
   await db.schema.dropTable('run_steps').execute();
   await db.schema.dropTable('runs').execute();
 }

@@ -1,7 +1,9 @@
+import { ACTIVE_STATUSES } from '../../temporal/shared';
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../db';
 import { keysetPage, type Page, type PageRequest, type Position } from '../pagination';
 import type { MessageTable } from '../schema';
+import { lockThread } from './threadLock';
 
 export type MessageRow = Selectable<MessageTable>;
 
@@ -12,17 +14,18 @@ export function messagesRepository(db: Db) {
   return {
     /**
      * Adds a message unless the thread has an active run; returns that run's id instead. Check and insert
-     * share one transaction; the run side is guarded by a unique index, so a run and a message racing each
-     * other serialise as "message first" or "run first", never as a message slipped into a running turn.
+     * share one transaction under the thread's lock, which creating a run takes too: a run and a message
+     * racing each other serialise as "message first" or "run first", never a message slipped into a turn.
      */
     insertIfThreadIdle(row: Insertable<MessageTable>): Promise<{ activeRunId: string | undefined }> {
       return db.transaction().execute(async (trx) => {
+        await lockThread(trx, row.project_id, row.thread_id);
         const active = await trx
           .selectFrom('runs')
           .select('id')
           .where('project_id', '=', row.project_id)
           .where('thread_id', '=', row.thread_id)
-          .where('status', 'in', ['queued', 'in_progress', 'requires_action', 'cancelling'])
+          .where('status', 'in', ACTIVE_STATUSES)
           .executeTakeFirst();
         if (active) return { activeRunId: active.id };
         await trx.insertInto('messages').values(row).execute();
@@ -30,31 +33,46 @@ export function messagesRepository(db: Db) {
       });
     },
 
-    /** Insert-or-replace by the workflow-minted id (a retried model call rewrites its own message). */
-    async upsert(row: Insertable<MessageTable>): Promise<void> {
+    /** Insert-or-replace by the workflow-minted id, fenced by attempt exactly like run steps. */
+    async upsert(row: Insertable<MessageTable> & { attempt: number }): Promise<void> {
       await db
         .insertInto('messages')
         .values(row)
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet({
-            status: row.status,
-            content: row.content,
-            completed_at: row.completed_at ?? null,
-            incomplete_at: row.incomplete_at ?? null,
-            incomplete_details: row.incomplete_details ?? null,
-          }),
+          oc
+            .column('id')
+            .doUpdateSet({
+              status: row.status,
+              content: row.content,
+              completed_at: row.completed_at ?? null,
+              incomplete_at: row.incomplete_at ?? null,
+              incomplete_details: row.incomplete_details ?? null,
+              attempt: row.attempt,
+            })
+            .where((eb) =>
+              eb.or([
+                eb('messages.attempt', '<', row.attempt),
+                eb.and([eb('messages.attempt', '=', row.attempt), eb('messages.status', '=', 'in_progress')]),
+              ]),
+            ),
         )
         .execute();
     },
 
-    /** Updates a run's message only while it is still being written, so nothing reopens a closed message. */
-    async updateIfOpen(projectId: string, id: string, changes: Updateable<MessageTable>): Promise<void> {
+    /** Updates a run's message only while it is open and only from the attempt that wrote it. */
+    async updateIfOpen(
+      projectId: string,
+      id: string,
+      attempt: number,
+      changes: Updateable<MessageTable>,
+    ): Promise<void> {
       await db
         .updateTable('messages')
         .set(changes)
         .where('project_id', '=', projectId)
         .where('id', '=', id)
         .where('status', '=', 'in_progress')
+        .where('attempt', '=', attempt)
         .execute();
     },
 
@@ -77,13 +95,19 @@ export function messagesRepository(db: Db) {
         .executeTakeFirst();
     },
 
-    async deleteByIds(projectId: string, ids: string[]): Promise<void> {
-      await db.deleteFrom('messages').where('project_id', '=', projectId).where('id', 'in', ids).execute();
+    /** Clears a message earlier attempts of a model step left behind (never a newer attempt's). */
+    async deleteEarlierAttempts(projectId: string, ids: string[], attempt: number): Promise<void> {
+      await db
+        .deleteFrom('messages')
+        .where('project_id', '=', projectId)
+        .where('id', 'in', ids)
+        .where('attempt', '<', attempt)
+        .execute();
     },
 
     /**
-     * The newest `limit` messages of a thread created before `beforeRunId`'s messages, newest first; the
-     * context builder walks back from here until its token budget is spent.
+     * Up to `limit` messages of a thread, newest first, older than `olderThan` when given; the context
+     * builder walks back from here until its token budget is spent.
      */
     newestFirst(projectId: string, threadId: string, limit: number, olderThan?: Position): Promise<MessageRow[]> {
       let query = scoped(projectId, threadId).selectAll();

@@ -10,32 +10,54 @@ export function runStepsRepository(db: Db) {
     db.selectFrom('run_steps').where('project_id', '=', projectId).where('run_id', '=', runId);
 
   return {
-    /** Insert-or-replace by the workflow-minted id: a retried activity rewrites its own step, never adds one. */
-    async upsert(row: Insertable<RunStepTable>): Promise<void> {
+    /**
+     * Insert-or-replace by the workflow-minted id: a retried activity rewrites its own step, never adds one.
+     * Fenced by attempt: an older attempt's row is replaced, a newer attempt's row is never touched, and
+     * within one attempt only an open step changes.
+     */
+    async upsert(row: Insertable<RunStepTable> & { attempt: number }): Promise<void> {
       await db
         .insertInto('run_steps')
         .values(row)
         .onConflict((oc) =>
-          oc.column('id').doUpdateSet({
-            status: row.status,
-            step_details: row.step_details,
-            last_error: row.last_error ?? null,
-            completed_at: row.completed_at ?? null,
-            usage: row.usage ?? null,
-          }),
+          oc
+            .column('id')
+            .doUpdateSet({
+              status: row.status,
+              step_details: row.step_details,
+              last_error: row.last_error ?? null,
+              completed_at: row.completed_at ?? null,
+              usage: row.usage ?? null,
+              attempt: row.attempt,
+            })
+            .where((eb) =>
+              eb.or([
+                eb('run_steps.attempt', '<', row.attempt),
+                eb.and([eb('run_steps.attempt', '=', row.attempt), eb('run_steps.status', '=', 'in_progress')]),
+              ]),
+            ),
         )
         .execute();
     },
 
-    /** Updates a step only while it is still open, so a late writer cannot reopen a closed step. */
-    async updateIfOpen(projectId: string, id: string, changes: Updateable<RunStepTable>): Promise<void> {
-      await db
+    /**
+     * Updates a step only while it is still open (and, for the model activity, only its own attempt's row),
+     * so a late writer can never reopen or overwrite a closed step.
+     */
+    async updateIfOpen(
+      projectId: string,
+      id: string,
+      changes: Updateable<RunStepTable>,
+      attempt?: number,
+    ): Promise<void> {
+      let query = db
         .updateTable('run_steps')
         .set(changes)
         .where('project_id', '=', projectId)
         .where('id', '=', id)
-        .where('status', '=', 'in_progress')
-        .execute();
+        .where('status', '=', 'in_progress');
+      if (attempt !== undefined) query = query.where('attempt', '=', attempt);
+      await query.execute();
     },
 
     findById(projectId: string, id: string): Promise<RunStepRow | undefined> {
@@ -66,8 +88,14 @@ export function runStepsRepository(db: Db) {
         .execute();
     },
 
-    async delete(projectId: string, ids: string[]): Promise<void> {
-      await db.deleteFrom('run_steps').where('project_id', '=', projectId).where('id', 'in', ids).execute();
+    /** Clears what earlier attempts of a model step left behind (never a newer attempt's rows). */
+    async deleteEarlierAttempts(projectId: string, ids: string[], attempt: number): Promise<void> {
+      await db
+        .deleteFrom('run_steps')
+        .where('project_id', '=', projectId)
+        .where('id', 'in', ids)
+        .where('attempt', '<', attempt)
+        .execute();
     },
 
     position(projectId: string, runId: string, id: string): Promise<Position | undefined> {

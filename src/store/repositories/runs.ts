@@ -1,9 +1,11 @@
+import { ACTIVE_STATUSES } from '../../temporal/shared';
 import type { Insertable, Selectable } from 'kysely';
 import type { RunState } from '../../temporal/shared';
 import type { Db } from '../db';
 import { toJson } from '../json';
 import { keysetPage, type Page, type PageRequest, type Position } from '../pagination';
 import type { MessageTable, RunTable } from '../schema';
+import { lockThread } from './threadLock';
 
 export type RunRow = Selectable<RunTable>;
 
@@ -27,6 +29,7 @@ export function runsRepository(db: Db) {
     async insertIfThreadIdle(run: Insertable<RunTable>, messages: Insertable<MessageTable>[]): Promise<boolean> {
       try {
         await db.transaction().execute(async (trx) => {
+          await lockThread(trx, run.project_id, run.thread_id);
           if (messages.length > 0) await trx.insertInto('messages').values(messages).execute();
           await trx.insertInto('runs').values(run).execute();
         });
@@ -48,7 +51,7 @@ export function runsRepository(db: Db) {
     activeRunId(projectId: string, threadId: string): Promise<string | undefined> {
       return scoped(projectId, threadId)
         .select('id')
-        .where('status', 'in', ['queued', 'in_progress', 'requires_action', 'cancelling'])
+        .where('status', 'in', ACTIVE_STATUSES)
         .executeTakeFirst()
         .then((row) => row?.id);
     },
