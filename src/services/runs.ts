@@ -11,7 +11,7 @@ import { RunWorkflowClosed } from '../temporal/runEngine';
 import { TERMINAL_STATUSES, type RunState, type RunStatus } from '../temporal/shared';
 import { listEnvelope } from '../wire/objects';
 import { runObject, runStepObject } from '../wire/runs';
-import type { RequestScope, ServiceDeps } from './context';
+import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { pageRequest } from './paging';
 import { threadsService } from './threads';
@@ -89,7 +89,11 @@ export function runsService(deps: ServiceDeps) {
   ): Promise<RunRow> {
     if (!(await store.runs.insertIfThreadIdle(row, messages))) {
       const active = await store.runs.activeRunId(scope.projectId, row.thread_id);
-      throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
+      // A thread held by a run whose workflow no longer exists frees itself here rather than staying locked.
+      const freed = active !== undefined && isTerminal((await reconcileClosed(scope, row.thread_id, active)).status);
+      if (!freed || !(await store.runs.insertIfThreadIdle(row, messages))) {
+        throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
+      }
     }
     const tools = fromJson<Array<{ type: string }>>(row.tools);
     try {
@@ -138,7 +142,11 @@ export function runsService(deps: ServiceDeps) {
    */
   async function reconcileClosed(scope: RequestScope, threadId: string, runId: string): Promise<RunRow> {
     const row = await load(scope, threadId, runId);
-    if (isTerminal(row.status) || (await engine.isOpen(runId))) return row;
+    if (isTerminal(row.status)) return row;
+    const workflow = await engine.workflowState(runId);
+    // A missing workflow of a young run is one still being started by another request: leave it alone.
+    const stale = workflow === 'closed' || (workflow === 'missing' && nowSeconds() - row.created_at > 300);
+    if (!stale) return row;
     const at = Math.floor(Date.now() / 1000);
     const lastError = {
       code: 'server_error' as const,

@@ -87,12 +87,15 @@ export function runEngine(client: Client, taskQueue: string) {
       );
     },
 
-    /** Whether the run's workflow is still open in Temporal (false once it closed, however it closed). */
-    async isOpen(runId: string): Promise<boolean> {
+    /**
+     * Where the run's workflow stands in Temporal. `missing` means either not started yet (a run is inserted
+     * just before its workflow starts) or gone past retention; callers tell the two apart by the run's age.
+     */
+    async workflowState(runId: string): Promise<'open' | 'closed' | 'missing'> {
       try {
-        return (await client.workflow.getHandle(runId).describe()).status.name === 'RUNNING';
+        return (await client.workflow.getHandle(runId).describe()).status.name === 'RUNNING' ? 'open' : 'closed';
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return false;
+        if (error instanceof WorkflowNotFoundError) return 'missing';
         throw error;
       }
     },

@@ -320,6 +320,19 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
     });
   });
 
+  it('frees the thread on the next run creation when the active run was terminated in Temporal', async () => {
+    const { thread, run } = await pausedRun();
+    await temporal.workflow.getHandle(run.id).terminate('operator pressed Terminate');
+    model.script({ kind: 'text', text: 'fresh start' });
+    const next = await svc.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistantId },
+      { pollIntervalMs: 50 },
+    );
+    expect(next.status).toBe('completed');
+    expect((await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })).status).toBe('failed');
+  });
+
   it('frees the thread of a run whose workflow was terminated from Temporal', async () => {
     const { thread, run } = await pausedRun();
     await temporal.workflow.getHandle(run.id).terminate('operator pressed Terminate');
