@@ -1,4 +1,5 @@
-import type { RunError, RunState } from '../src/temporal/shared';
+import type { RunState } from '../src/temporal/shared';
+import { closeOpenRunItems, type OpenItemsEnding } from '../src/store/runEnding';
 import { fromJson, toJson } from '../src/store/json';
 import type { ActivityDeps } from './index';
 
@@ -38,33 +39,8 @@ export function persistenceActivities({ store }: ActivityDeps) {
     },
 
     /** When a run ends early: its open step gets the run's fate, its unfinished message becomes incomplete. */
-    async closeOpenItems(input: {
-      projectId: string;
-      runId: string;
-      stepStatus: 'cancelled' | 'expired' | 'failed';
-      messageReason: string;
-      lastError: RunError | null;
-      at: number;
-    }): Promise<void> {
-      const stamp = { cancelled: 'cancelled_at', expired: 'expired_at', failed: 'failed_at' } as const;
-      await store.runSteps.closeOpen(input.projectId, input.runId, {
-        status: input.stepStatus,
-        [stamp[input.stepStatus]]: input.at,
-        last_error: input.lastError && input.stepStatus === 'failed' ? toJson(stepError(input.lastError)) : null,
-      });
-      await store.messages.closeOpenForRun(input.projectId, input.runId, {
-        status: 'incomplete',
-        incomplete_at: input.at,
-        incomplete_details: toJson({ reason: input.messageReason }),
-      });
+    async closeOpenItems(input: OpenItemsEnding): Promise<void> {
+      await closeOpenRunItems(store, input);
     },
-  };
-}
-
-/** Step errors only know `server_error` and `rate_limit_exceeded`. */
-function stepError(error: RunError): { code: 'server_error' | 'rate_limit_exceeded'; message: string } {
-  return {
-    code: error.code === 'rate_limit_exceeded' ? 'rate_limit_exceeded' : 'server_error',
-    message: error.message,
   };
 }

@@ -273,7 +273,11 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
    */
   async function finish(error: unknown): Promise<void> {
     const at = seconds();
-    const close = (stepStatus: 'cancelled' | 'expired' | 'failed', messageReason: string, lastError: RunError | null) =>
+    const close = (
+      stepStatus: 'cancelled' | 'expired' | 'failed',
+      messageReason: 'run_cancelled' | 'run_expired' | 'run_failed',
+      lastError: RunError | null,
+    ) =>
       db.closeOpenItems({ projectId: input.projectId, runId: input.runId, stepStatus, messageReason, lastError, at });
     const ended = { required_action: null, usage: { ...usage }, expires_at: null };
     if (TERMINAL.includes(state.status)) {

@@ -4,6 +4,7 @@ import { newObjectId } from '../ids';
 import type { ListQuery } from '../schemas/list';
 import type { CreateRunBody, CreateThreadAndRunBody, ModifyRunBody, SubmitToolOutputsBody } from '../schemas/runs';
 import { fromJson, toJson } from '../store/json';
+import { closeOpenRunItems } from '../store/runEnding';
 import type { AssistantRow } from '../store/repositories/assistants';
 import type { RunRow } from '../store/repositories/runs';
 import type { MessageTable, RunTable } from '../store/schema';
@@ -147,20 +148,18 @@ export function runsService(deps: ServiceDeps) {
     // A missing workflow of a young run is one still being started by another request: leave it alone.
     const stale = workflow === 'closed' || (workflow === 'missing' && nowSeconds() - row.created_at > 300);
     if (!stale) return row;
-    const at = Math.floor(Date.now() / 1000);
+    const at = nowSeconds();
     const lastError = {
       code: 'server_error' as const,
       message: "The run's workflow ended in Temporal before the run finished.",
     };
-    await store.runSteps.closeOpen(scope.projectId, runId, {
-      status: 'failed',
-      failed_at: at,
-      last_error: toJson(lastError),
-    });
-    await store.messages.closeOpenForRun(scope.projectId, runId, {
-      status: 'incomplete',
-      incomplete_at: at,
-      incomplete_details: toJson({ reason: 'run_failed' }),
+    await closeOpenRunItems(store, {
+      projectId: scope.projectId,
+      runId,
+      stepStatus: 'failed',
+      messageReason: 'run_failed',
+      lastError,
+      at,
     });
     await store.runs.applyState(scope.projectId, runId, {
       status: 'failed',
