@@ -3,6 +3,7 @@ import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../db';
 import { keysetPage, type Page, type PageRequest, type Position } from '../pagination';
 import type { MessageTable } from '../schema';
+import { writableBy } from './attemptFence';
 import { lockThread } from './threadLock';
 
 export type MessageRow = Selectable<MessageTable>;
@@ -49,12 +50,7 @@ export function messagesRepository(db: Db) {
               incomplete_details: row.incomplete_details ?? null,
               attempt: row.attempt,
             })
-            .where((eb) =>
-              eb.or([
-                eb('messages.attempt', '<', row.attempt),
-                eb.and([eb('messages.attempt', '=', row.attempt), eb('messages.status', '=', 'in_progress')]),
-              ]),
-            ),
+            .where(writableBy('messages', row.attempt)),
         )
         .execute();
     },

@@ -2,6 +2,7 @@ import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Db } from '../db';
 import { keysetPage, type Page, type PageRequest, type Position } from '../pagination';
 import type { RunStepTable } from '../schema';
+import { writableBy } from './attemptFence';
 
 export type RunStepRow = Selectable<RunStepTable>;
 
@@ -10,11 +11,7 @@ export function runStepsRepository(db: Db) {
     db.selectFrom('run_steps').where('project_id', '=', projectId).where('run_id', '=', runId);
 
   return {
-    /**
-     * Insert-or-replace by the workflow-minted id: a retried activity rewrites its own step, never adds one.
-     * Fenced by attempt: an older attempt's row is replaced, a newer attempt's row is never touched, and
-     * within one attempt only an open step changes.
-     */
+    /** Insert-or-replace by the workflow-minted id, fenced by attempt: a retried activity rewrites its own step. */
     async upsert(row: Insertable<RunStepTable> & { attempt: number }): Promise<void> {
       await db
         .insertInto('run_steps')
@@ -30,12 +27,7 @@ export function runStepsRepository(db: Db) {
               usage: row.usage ?? null,
               attempt: row.attempt,
             })
-            .where((eb) =>
-              eb.or([
-                eb('run_steps.attempt', '<', row.attempt),
-                eb.and([eb('run_steps.attempt', '=', row.attempt), eb('run_steps.status', '=', 'in_progress')]),
-              ]),
-            ),
+            .where(writableBy('run_steps', row.attempt)),
         )
         .execute();
     },
