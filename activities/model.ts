@@ -151,15 +151,13 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       const toolCalls = await uniqueCallIds(
         store,
         run,
-        (parallel ? calls : calls.slice(0, 1))
-          .filter(Boolean)
-          .map(
-            (call): FunctionToolCall => ({
-              id: call.id,
-              type: 'function',
-              function: { name: call.name, arguments: call.arguments },
-            }),
-          ),
+        (parallel ? calls : calls.slice(0, 1)).filter(Boolean).map(
+          (call): FunctionToolCall => ({
+            id: call.id,
+            type: 'function',
+            function: { name: call.name, arguments: call.arguments },
+          }),
+        ),
       );
       const usage = reportedUsage ?? {
         prompt_tokens: context.promptTokens,

@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import { badRequest } from '../errors';
 import type { RequestScope } from '../services/context';
-import type { Logger } from '../logger';
 
 /** Path ids are checked for their prefix before any lookup, with OpenAI's wording. */
 export function idParam(req: Request, name: string, prefix: string): string {
@@ -18,8 +17,4 @@ export function idParam(req: Request, name: string, prefix: string): string {
 
 export function scopeOf(res: Response): RequestScope {
   return res.locals.scope as RequestScope;
-}
-
-export function loggerOf(res: Response): Logger {
-  return res.locals.logger as Logger;
 }
