@@ -1,15 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { randomBytes } from 'node:crypto';
 import { classifyModelError, createModelClient } from '../src/model/client';
 import { buildContext } from '../src/model/context';
 import { tokensOf } from '../src/model/tokens';
-import { fromJson, toJson } from '../src/store/json';
-import type { Store } from '../src/store';
+import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { FunctionToolCall, Usage } from '../src/temporal/shared';
 import type { ActivityDeps } from './index';
+import { openStepStream } from './stepStream';
 
 export interface CallModelInput {
   projectId: string;
@@ -83,7 +82,9 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
       const request = chatRequest(run, context.messages, input.toolChoiceNone, budgetLeft);
-      const writer = stepWriter(store, input, attempt);
+      const step = await openStepStream(store, logger, input, attempt, {
+        parallelToolCalls: Boolean(run.parallel_tool_calls),
+      });
       const abort = new AbortController();
       let stalled = false;
       let lastChunkAt = Date.now();
@@ -97,8 +98,6 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
         }
       }, HEARTBEAT_MS);
 
-      let text = '';
-      const calls: Array<{ id: string; name: string; arguments: string }> = [];
       let finishReason: string | null = null;
       let reportedUsage: Usage | undefined;
       try {
@@ -114,26 +113,24 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
           const choice = chunk.choices[0];
           if (!choice) continue;
           const delta = choice.delta;
-          if (delta?.content) {
-            if (text === '') await writer.openMessage();
-            text += delta.content;
-          }
+          if (delta?.content) step.text(delta.content);
           for (const call of delta?.tool_calls ?? []) {
-            const slot = (calls[call.index] ??= { id: '', name: '', arguments: '' });
-            if (call.id) slot.id = call.id;
-            if (call.function?.name) slot.name += call.function.name;
-            if (call.function?.arguments) slot.arguments += call.function.arguments;
+            step.toolCall(call.index, {
+              id: call.id,
+              name: call.function?.name,
+              arguments: call.function?.arguments,
+            });
           }
           if (choice.finish_reason) finishReason = choice.finish_reason;
         }
         if (finishReason === null)
           throw new Error('the model stream ended before the model finished (no finish_reason)');
       } catch (error) {
-        if (ctx.cancellationSignal.aborted) {
-          // Keep what was said so far; the workflow marks the message incomplete (run_cancelled / run_expired).
-          if (text !== '') await writer.saveText(text, 'in_progress');
-          throw new CancelledFailure('model call cancelled');
-        }
+        // Keep what was said so far (and streamed): a cancel or expiry marks the message incomplete, a retry
+        // starts the step over on the same rows.
+        step.savePartial();
+        await step.settle().catch(() => undefined);
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure('model call cancelled');
         const failure = stalled
           ? ApplicationFailure.create({
               type: 'ModelStalled',
@@ -147,18 +144,9 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
         ctx.cancellationSignal.removeEventListener('abort', onCancel);
       }
 
-      const parallel = Boolean(run.parallel_tool_calls);
-      const toolCalls = await uniqueCallIds(
-        store,
-        run,
-        (parallel ? calls : calls.slice(0, 1)).filter(Boolean).map(
-          (call): FunctionToolCall => ({
-            id: call.id,
-            type: 'function',
-            function: { name: call.name, arguments: call.arguments },
-          }),
-        ),
-      );
+      await step.settle();
+      const text = step.textSoFar();
+      const toolCalls = step.toolCalls();
       const usage = reportedUsage ?? {
         prompt_tokens: context.promptTokens,
         completion_tokens: tokensOf(text) + toolCalls.reduce((n, c) => n + tokensOf(c.function.arguments), 0),
@@ -168,120 +156,20 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       const truncated = finishReason === 'length';
 
       if (text !== '' || toolCalls.length === 0) {
-        await writer.saveText(text, truncated ? 'incomplete' : 'completed', toolCalls.length === 0 ? usage : ZERO);
+        step.closeMessage(truncated ? 'incomplete' : 'completed', toolCalls.length === 0 ? usage : ZERO);
       }
-      if (truncated) return { kind: 'incomplete', reason: 'max_completion_tokens', usage };
-      if (toolCalls.length === 0) return { kind: 'message', usage };
-      await writer.openToolStep(toolCalls, usage);
+      if (truncated) {
+        step.closeToolStep(usage);
+        await step.settle();
+        return { kind: 'incomplete', reason: 'max_completion_tokens', usage };
+      }
+      if (toolCalls.length === 0) {
+        await step.settle();
+        return { kind: 'message', usage };
+      }
+      step.finishToolStep(toolCalls, usage);
+      await step.settle();
       return { kind: 'tool_calls', stepId: input.toolStepId, toolCalls, usage };
-    },
-  };
-}
-
-/**
- * Tool-call ids the client will answer to must be unique within the run: some backends number calls
- * `call_0`, `call_1`… afresh every round, and others use no `call_` prefix. The model's id is kept when it
- * is usable (the model sees the same id echoed back in the next prompt either way).
- */
-async function uniqueCallIds(store: Store, run: RunRow, calls: FunctionToolCall[]): Promise<FunctionToolCall[]> {
-  const used = new Set<string>();
-  for (const step of await store.runSteps.listForRun(run.project_id, run.id)) {
-    if (step.type !== 'tool_calls') continue;
-    for (const call of fromJson<{ tool_calls: Array<{ id: string }> }>(step.step_details).tool_calls) used.add(call.id);
-  }
-  return calls.map((call) => {
-    const id = call.id.startsWith('call_') && !used.has(call.id) ? call.id : `call_${randomBytes(12).toString('hex')}`;
-    used.add(id);
-    return { ...call, id };
-  });
-}
-
-/**
- * Writes the rows of one model step by the workflow's ids, stamped with this attempt: every attempt
- * converges on the same rows, and a superseded attempt cannot overwrite a newer one's.
- */
-function stepWriter(store: Store, input: CallModelInput, attempt: number) {
-  const now = () => Math.floor(Date.now() / 1000);
-  const stepBase = {
-    project_id: input.projectId,
-    run_id: input.runId,
-    thread_id: input.threadId,
-    assistant_id: input.assistantId,
-    metadata: '{}',
-    attempt,
-  };
-  const content = (text: string) =>
-    toJson(text === '' ? [] : [{ type: 'text', text: { value: text, annotations: [] } }]);
-  let opened = false;
-
-  async function openMessage(): Promise<void> {
-    const at = now();
-    await store.runSteps.upsert({
-      ...stepBase,
-      id: input.messageStepId,
-      created_at: at,
-      type: 'message_creation',
-      status: 'in_progress',
-      step_details: toJson({ type: 'message_creation', message_creation: { message_id: input.messageId } }),
-      usage: null,
-    });
-    await store.messages.upsert({
-      project_id: input.projectId,
-      id: input.messageId,
-      thread_id: input.threadId,
-      created_at: at,
-      role: 'assistant',
-      status: 'in_progress',
-      content: content(''),
-      attachments: '[]',
-      metadata: '{}',
-      assistant_id: input.assistantId,
-      run_id: input.runId,
-      completed_at: null,
-      incomplete_at: null,
-      incomplete_details: null,
-      attempt,
-    });
-    opened = true;
-  }
-
-  return {
-    openMessage,
-    /** Saves the text so far; `completed`/`incomplete` also closes the message and its step. */
-    async saveText(text: string, status: 'in_progress' | 'completed' | 'incomplete', usage?: Usage): Promise<void> {
-      if (!opened) await openMessage();
-      if (status === 'in_progress') {
-        await store.messages.updateIfOpen(input.projectId, input.messageId, attempt, { content: content(text) });
-        return;
-      }
-      const at = now();
-      await store.messages.updateIfOpen(input.projectId, input.messageId, attempt, {
-        status,
-        content: content(text),
-        completed_at: status === 'completed' ? at : null,
-        incomplete_at: status === 'incomplete' ? at : null,
-        incomplete_details: status === 'incomplete' ? toJson({ reason: 'max_tokens' }) : null,
-      });
-      await store.runSteps.updateIfOpen(
-        input.projectId,
-        input.messageStepId,
-        { status: 'completed', completed_at: at, usage: usage ? toJson(usage) : null },
-        attempt,
-      );
-    },
-    async openToolStep(toolCalls: FunctionToolCall[], usage: Usage): Promise<void> {
-      await store.runSteps.upsert({
-        ...stepBase,
-        id: input.toolStepId,
-        created_at: now(),
-        type: 'tool_calls',
-        status: 'in_progress',
-        step_details: toJson({
-          type: 'tool_calls',
-          tool_calls: toolCalls.map((c) => ({ ...c, function: { ...c.function, output: null } })),
-        }),
-        usage: toJson(usage),
-      });
     },
   };
 }

@@ -1,4 +1,6 @@
+import { runStatus, stepStatus } from '../src/streaming/events';
 import type { RunState } from '../src/temporal/shared';
+import { runObjectAt, runStepObject } from '../src/wire/runs';
 import { closeOpenRunItems, type OpenItemsEnding } from '../src/store/runEnding';
 import { fromJson, toJson } from '../src/store/json';
 import type { ActivityDeps } from './index';
@@ -15,8 +17,15 @@ type StoredToolCall = {
  */
 export function persistenceActivities({ store }: ActivityDeps) {
   return {
+    /**
+     * Writes the snapshot and logs its `thread.run.<status>` event, keyed by version: a retried or replayed
+     * persist logs nothing twice. The event shows this snapshot even if the row has moved on since.
+     */
     async persistRun(input: { projectId: string; runId: string; state: RunState }): Promise<void> {
       await store.runs.applyState(input.projectId, input.runId, input.state);
+      const row = await store.runs.findById(input.projectId, input.runId);
+      if (!row) return;
+      await store.runEvents.append(input.runId, [runStatus(runObjectAt(row, input.state), input.state.version)]);
     },
 
     /** The tool_calls step completes when the outputs arrive, each `function.output` filled in. */
@@ -27,7 +36,12 @@ export function persistenceActivities({ store }: ActivityDeps) {
       completedAt: number;
     }): Promise<void> {
       const step = await store.runSteps.findById(input.projectId, input.stepId);
-      if (!step || step.status !== 'in_progress') return;
+      if (!step) return;
+      if (step.status !== 'in_progress') {
+        // Completed by an earlier attempt that died before logging it: log it now (a no-op if it was).
+        if (step.status === 'completed') await store.runEvents.append(step.run_id, [stepStatus(runStepObject(step))]);
+        return;
+      }
       const details = fromJson<{ type: 'tool_calls'; tool_calls: StoredToolCall[] }>(step.step_details);
       const byId = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
       for (const call of details.tool_calls) call.function.output = byId.get(call.id) ?? call.function.output;
@@ -36,6 +50,8 @@ export function persistenceActivities({ store }: ActivityDeps) {
         completed_at: input.completedAt,
         step_details: toJson(details),
       });
+      const completed = await store.runSteps.findById(input.projectId, input.stepId);
+      if (completed) await store.runEvents.append(completed.run_id, [stepStatus(runStepObject(completed))]);
     },
 
     /** When a run ends early: its open step gets the run's fate, its unfinished message becomes incomplete. */

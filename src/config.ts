@@ -37,6 +37,7 @@ const EnvSchema = z.object({
   THREADLINE_MODEL_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(1000),
   THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).default(10),
   THREADLINE_MODEL_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(60),
+  THREADLINE_SSE_KEEPALIVE_SECONDS: z.coerce.number().min(0.05).max(3600).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,6 +73,8 @@ export interface Config {
   };
   runExpirySeconds: number;
   maxSteps: number;
+  /** Seconds between `: ping` comments on an idle event stream. */
+  sseKeepAliveMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }
 
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     runExpirySeconds: e.THREADLINE_RUN_EXPIRY_SECONDS,
     maxSteps: e.THREADLINE_MAX_STEPS,
+    sseKeepAliveMs: Math.round(e.THREADLINE_SSE_KEEPALIVE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -5,6 +5,8 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { createServices } from './services';
 import { createStore } from './store';
+import { RunEventBus } from './streaming/bus';
+import { listenForRunEvents } from './streaming/pgListener';
 import { createDb, type Db } from './store/db';
 import { migrateToLatest } from './store/migrate';
 import { locateTemporalCli } from './temporal/cliLocator';
@@ -73,7 +75,9 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
     cleanups.push(() => db.destroy());
     const applied = await migrateToLatest(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
-    const store = createStore(db);
+    // One bus per process: a worker and an API in the same process stream through it without a round trip.
+    const bus = new RunEventBus();
+    const store = createStore(db, bus);
 
     let worker: RunningWorker | undefined;
     if (roles.worker) {
@@ -107,6 +111,11 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       const connection = await Connection.connect({ address: temporalAddress });
       cleanups.push(() => connection.close());
       client = new Client({ connection, namespace: config.temporal.namespace });
+      if (config.database.dialect === 'postgres') {
+        // Workers in other processes append events there; their NOTIFYs reach this API's streams.
+        const listener = await listenForRunEvents(config.database.connectionString, bus, logger);
+        cleanups.push(() => listener.close());
+      }
       const services = createServices({
         store,
         logger,
@@ -117,6 +126,10 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
           modelRetry: { maximumAttempts: config.model.maxAttempts, initialIntervalMs: config.model.retryInitialMs },
           heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
         },
+        bus,
+        // With PostgreSQL every append also arrives by NOTIFY, so the re-read is only a safety net; a SQLite
+        // file shared with a worker in another process has no notifications and relies on it.
+        streaming: { keepAliveMs: config.sseKeepAliveMs, pollMs: config.database.dialect === 'postgres' ? 1_000 : 250 },
       });
       const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes });
       const server = await listen(app, config.port, config.host);

@@ -8,6 +8,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -234,13 +235,22 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: pendingCalls } },
       });
       await condition(() => outputs !== null);
-      await persistCurrent(); // 'queued', set by the handler that accepted the outputs
-      await db.completeToolStep({
-        projectId: input.projectId,
-        stepId: result.stepId,
-        outputs: outputs ?? [],
-        completedAt: seconds(),
-      });
+      const completeToolStep = () =>
+        db.completeToolStep({
+          projectId: input.projectId,
+          stepId: result.stepId,
+          outputs: outputs ?? [],
+          completedAt: seconds(),
+        });
+      // The resumed stream opens with the tool_calls step completing, then the run queued (reference §4.5).
+      // Runs started before streaming persisted the other way round and must replay as they ran.
+      if (patched('tool-step-completes-before-queued')) {
+        await completeToolStep();
+        await persistCurrent(); // 'queued', set by the handler that accepted the outputs
+      } else {
+        await persistCurrent();
+        await completeToolStep();
+      }
       pendingCalls = [];
     }
   }

@@ -31,7 +31,7 @@ export function createApp({ services, logger, maxBodyBytes }: AppOptions): expre
   const v1 = express.Router();
   v1.use(assistantsRouter(services));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
-  v1.use(runsRouter(services));
+  v1.use(runsRouter(services, logger));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
   app.use('/v1', v1);

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
 
@@ -16,6 +17,16 @@ export interface ServiceDeps {
   logger: Logger;
   engine: RunEngine;
   runSettings: RunSettings;
+  /** Wakes event streams when a run's log grows (in this process, or via PostgreSQL NOTIFY). */
+  bus: RunEventBus;
+  streaming: StreamSettings;
+}
+
+export interface StreamSettings {
+  /** An idle stream sends a `: ping` comment this often, so proxies and clients keep it open. */
+  keepAliveMs: number;
+  /** A follower re-reads the log this often without a wake-up (the safety net under the bus). */
+  pollMs: number;
 }
 
 export interface RequestScope {

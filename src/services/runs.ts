@@ -8,6 +8,9 @@ import { closeOpenRunItems } from '../store/runEnding';
 import type { AssistantRow } from '../store/repositories/assistants';
 import type { RunRow } from '../store/repositories/runs';
 import type { MessageTable, RunTable } from '../store/schema';
+import type { NewRunEvent } from '../store/repositories/runEvents';
+import { runCreated, runStatus, threadCreated } from '../streaming/events';
+import { followRun, type FollowSink } from '../streaming/follow';
 import { RunWorkflowClosed } from '../temporal/runEngine';
 import { TERMINAL_STATUSES, type RunState, type RunStatus } from '../temporal/shared';
 import { listEnvelope } from '../wire/objects';
@@ -87,6 +90,7 @@ export function runsService(deps: ServiceDeps) {
     scope: RequestScope,
     row: Insertable<RunTable>,
     messages: Insertable<MessageTable>[],
+    leadingEvents: NewRunEvent[] = [],
   ): Promise<RunRow> {
     if (!(await store.runs.insertIfThreadIdle(row, messages))) {
       const active = await store.runs.activeRunId(scope.projectId, row.thread_id);
@@ -95,6 +99,13 @@ export function runsService(deps: ServiceDeps) {
       if (!freed || !(await store.runs.insertIfThreadIdle(row, messages))) {
         throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
       }
+    }
+    const created = await store.runs.findById(scope.projectId, row.id);
+    if (created) {
+      // Logged before the workflow starts, so they come first in the run's log (the workflow's own start
+      // with `thread.run.in_progress`).
+      const run = runObject(created);
+      await store.runEvents.append(row.id, [...leadingEvents, runCreated(run), runStatus(run, created.version)]);
     }
     const tools = fromJson<Array<{ type: string }>>(row.tools);
     try {
@@ -161,7 +172,7 @@ export function runsService(deps: ServiceDeps) {
       lastError,
       at,
     });
-    await store.runs.applyState(scope.projectId, runId, {
+    const failed: RunState = {
       status: 'failed',
       version: row.version + 1,
       required_action: null,
@@ -173,7 +184,9 @@ export function runsService(deps: ServiceDeps) {
       completed_at: row.completed_at,
       incomplete_details: null,
       usage: fromJson<RunState['usage']>(row.usage),
-    });
+    };
+    await store.runs.applyState(scope.projectId, runId, failed);
+    await store.runEvents.append(runId, [runStatus(runObject(row, failed), failed.version)]);
     deps.logger.warn({ runId }, 'run workflow closed without finishing the run; marked failed');
     return load(scope, threadId, runId);
   }
@@ -195,7 +208,8 @@ export function runsService(deps: ServiceDeps) {
         tool_resources: threadBody?.tool_resources ?? tool_resources,
       });
       try {
-        return runObject(await launch(scope, runRow(scope, thread.id, assistant, overrides), []));
+        const row = runRow(scope, thread.id, assistant, overrides);
+        return runObject(await launch(scope, row, [], [threadCreated(thread)]));
       } catch (error) {
         await store.threads.delete(scope.projectId, thread.id);
         throw error;
@@ -251,6 +265,34 @@ export function runsService(deps: ServiceDeps) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
         throw refuse((await reconcileClosed(scope, threadId, runId)).status);
       }
+    },
+
+    /**
+     * Where the stream of a submit_tool_outputs call starts: right after the `requires_action` it answers,
+     * so it opens with that tool_calls step completing. Read before the submission is sent.
+     */
+    resumePoint(runId: string): Promise<number> {
+      return store.runEvents.lastSeqOf(runId, 'thread.run.requires_action');
+    },
+
+    /** Checks the run exists (a 404 must be a JSON error, before any stream starts). */
+    async requireRun(scope: RequestScope, threadId: string, runId: string): Promise<void> {
+      await load(scope, threadId, runId);
+    },
+
+    /** Streams the run's log after `afterSeq` into `sink` until the run stops for the client (see followRun). */
+    follow(scope: RequestScope, runId: string, afterSeq: number, sink: FollowSink, signal: AbortSignal) {
+      return followRun({
+        store,
+        bus: deps.bus,
+        projectId: scope.projectId,
+        runId,
+        afterSeq,
+        sink,
+        signal,
+        keepAliveMs: deps.streaming.keepAliveMs,
+        pollMs: deps.streaming.pollMs,
+      });
     },
 
     async listSteps(scope: RequestScope, threadId: string, runId: string, query: ListQuery) {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table shapes as Kysely sees them. JSON columns are TEXT in both dialects and pass through `store/json.ts`;
  * timestamps are integer unix seconds; every row carries `project_id` so tenancy needs no data migration.
@@ -84,6 +86,8 @@ export interface RunTable {
   /** 0 or 1: one integer type means the same in both dialects. */
   parallel_tool_calls: number;
   response_format: string;
+  /** The run's event-log counter: the seq of its latest event (see run_events). */
+  event_seq: Generated<number>;
 }
 
 export interface RunStepTable {
@@ -114,4 +118,15 @@ export interface Database {
   messages: MessageTable;
   runs: RunTable;
   run_steps: RunStepTable;
+  run_events: RunEventTable;
+}
+
+/** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */
+export interface RunEventTable {
+  run_id: string;
+  seq: number;
+  event: string;
+  data: string;
+  dedupe_key: string;
+  created_at: number;
 }

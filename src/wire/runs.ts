@@ -57,6 +57,11 @@ export function runObject(row: RunRow, state?: RunState): Run {
   };
 }
 
+/** The run as of exactly this snapshot, whatever the row holds now (an event reports its own moment). */
+export function runObjectAt(row: RunRow, state: RunState): Run {
+  return runObject({ ...row, version: Math.min(row.version, state.version - 1) }, state);
+}
+
 export function runStepObject(row: RunStepRow): RunStep {
   return {
     id: row.id,

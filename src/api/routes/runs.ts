@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import { badRequest } from '../../errors';
+import type { Logger } from '../../logger';
 import { ListQuery } from '../../schemas/list';
 import {
   CreateRunBody,
@@ -12,12 +13,13 @@ import {
 import type { Services } from '../../services';
 import { isTerminal } from '../../services/runs';
 import { idParam, scopeOf } from '../http';
+import { openEventStream } from '../sse';
 import { parseRequest } from '../validation';
 
 /** How long SDK pollers wait between GETs of a live run (they default to 5 s without it). */
 const POLL_AFTER_MS = '200';
 
-export function runsRouter({ runs }: Services): Router {
+export function runsRouter({ runs }: Services, logger: Logger): Router {
   const router = Router();
   const threadId = (req: Request) => idParam(req, 'thread_id', 'thread');
   const runId = (req: Request) => idParam(req, 'run_id', 'run');
@@ -27,27 +29,40 @@ export function runsRouter({ runs }: Services): Router {
     if (!isTerminal(run.status)) res.setHeader('openai-poll-after-ms', POLL_AFTER_MS);
     res.json(run);
   };
-  // Streaming arrives with its own work; until then say so plainly instead of ignoring the flag.
-  const refuseStream = (body: { stream?: boolean | null | undefined }) => {
-    if (body.stream === true)
-      throw badRequest(
-        'Streaming runs (stream: true) are not supported by this server yet.',
-        'stream',
-        'unsupported_value',
-      );
+  /**
+   * Answers with the run's events after `afterSeq` as server-sent events, until the run stops for the
+   * client. Called only once the request has been accepted: anything refused earlier is a JSON error.
+   */
+  const streamEvents = async (req: Request, res: Response, runId: string, afterSeq: number) => {
+    const stream = openEventStream(req, res, logger);
+    try {
+      if (await runs.follow(scopeOf(res), runId, afterSeq, stream.sink, stream.signal)) await stream.done();
+      else res.end();
+    } catch (error) {
+      await stream.fail(error);
+    }
   };
 
   router.post('/threads/runs', async (req, res) => {
     const body = parseRequest(CreateThreadAndRunBody, req.body ?? {});
-    refuseStream(body);
-    sendRun(res, await runs.createThreadAndRun(scopeOf(res), body));
+    const run = await runs.createThreadAndRun(scopeOf(res), body);
+    if (body.stream) await streamEvents(req, res, run.id, 0);
+    else sendRun(res, run);
   });
   router.post(base, async (req, res) => {
     const thread = threadId(req);
     parseRequest(IncludeQuery, req.query);
     const body = parseRequest(CreateRunBody, req.body ?? {});
-    refuseStream(body);
-    sendRun(res, await runs.create(scopeOf(res), thread, body));
+    const run = await runs.create(scopeOf(res), thread, body);
+    if (body.stream) await streamEvents(req, res, run.id, 0);
+    else sendRun(res, run);
+  });
+  // Extension: a run's event log as a stream, from the start or from Last-Event-ID, followed live.
+  router.get(`${base}/:run_id/events`, async (req, res) => {
+    const [thread, run] = [threadId(req), runId(req)];
+    const afterSeq = lastEventId(req);
+    await runs.requireRun(scopeOf(res), thread, run);
+    await streamEvents(req, res, run, afterSeq);
   });
   router.get(base, async (req, res) => {
     const thread = threadId(req);
@@ -66,8 +81,10 @@ export function runsRouter({ runs }: Services): Router {
   router.post(`${base}/:run_id/submit_tool_outputs`, async (req, res) => {
     const [thread, run] = [threadId(req), runId(req)];
     const body = parseRequest(SubmitToolOutputsBody, req.body ?? {});
-    refuseStream(body);
-    sendRun(res, await runs.submitToolOutputs(scopeOf(res), thread, run, body));
+    const from = body.stream ? await runs.resumePoint(run) : 0;
+    const resumed = await runs.submitToolOutputs(scopeOf(res), thread, run, body);
+    if (body.stream) await streamEvents(req, res, resumed.id, from);
+    else sendRun(res, resumed);
   });
   router.get(`${base}/:run_id/steps`, async (req, res) => {
     const [thread, run] = [threadId(req), runId(req)];
@@ -80,4 +97,20 @@ export function runsRouter({ runs }: Services): Router {
     res.json(await runs.retrieveStep(scopeOf(res), thread, run, step));
   });
   return router;
+}
+
+/** Where to resume: the `Last-Event-ID` header (what EventSource sends), or `?last_event_id=`; else 0. */
+function lastEventId(req: Request): number {
+  const header = req.get('last-event-id');
+  const query = typeof req.query.last_event_id === 'string' ? req.query.last_event_id : undefined;
+  const raw = header ?? query;
+  if (raw === undefined || raw === '') return 0;
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw badRequest(
+      `Invalid 'Last-Event-ID': expected the non-negative integer id of an event from this stream, got ${JSON.stringify(raw)}.`,
+      'last_event_id',
+      'invalid_value',
+    );
+  }
+  return Number(raw.trim());
 }

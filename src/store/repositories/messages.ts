@@ -72,6 +72,18 @@ export function messagesRepository(db: Db) {
         .execute();
     },
 
+    /** The messages a run wrote, in creation order (one per model step that answered in text). */
+    forRun(projectId: string, runId: string): Promise<MessageRow[]> {
+      return db
+        .selectFrom('messages')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('run_id', '=', runId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+    },
+
     async closeOpenForRun(projectId: string, runId: string, changes: Updateable<MessageTable>): Promise<void> {
       await db
         .updateTable('messages')

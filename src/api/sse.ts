@@ -1,0 +1,66 @@
+import type { Request, Response } from 'express';
+import type { Logger } from '../logger';
+import type { LoggedEvent } from '../streaming/bus';
+import type { FollowSink } from '../streaming/follow';
+
+/**
+ * Server-sent events as the official SDKs parse them: `id:` (the log's seq, for Last-Event-ID), `event:`,
+ * one line of JSON `data:`, a blank line; `: ping` comments on idle streams; `event: done` / `data: [DONE]`
+ * last. Everything the stream holds is released when the client goes away; the run is not touched.
+ */
+export function openEventStream(req: Request, res: Response, logger: Logger) {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Connection', 'keep-alive');
+  // Reverse proxies (nginx) must pass each event on at once instead of buffering the response.
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  res.socket?.setNoDelay(true);
+
+  const closed = new AbortController();
+  // 'close' on the response fires when the socket goes away before end() as well as after it.
+  res.on('close', () => closed.abort());
+
+  const write = (frame: string): Promise<void> => {
+    if (closed.signal.aborted) return Promise.resolve();
+    if (res.write(frame)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
+
+  const sink: FollowSink = {
+    event: (e: LoggedEvent) => write(`id: ${e.seq}\nevent: ${e.event}\ndata: ${e.data}\n\n`),
+    unlogged: (event, data) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+    keepAlive: () => write(': ping\n\n'),
+  };
+
+  return {
+    sink,
+    signal: closed.signal,
+    /** Ends the stream with the terminator the SDKs wait for. */
+    async done(): Promise<void> {
+      await write('event: done\ndata: [DONE]\n\n');
+      res.end();
+    },
+    /**
+     * A fault after the stream started cannot become an HTTP status any more: it is sent as an `error` event
+     * in the `{"error": {...}}` form every SDK version raises on, then `done`.
+     */
+    async fail(error: unknown): Promise<void> {
+      logger.error({ err: error, path: req.path }, 'event stream failed');
+      const body = {
+        error: { message: 'The event stream failed on the server.', type: 'server_error', param: null, code: null },
+      };
+      await write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+      await this.done();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { Message } from 'openai/resources/beta/threads/messages';
+import type { Run } from 'openai/resources/beta/threads/runs/runs';
+import type { RunStep } from 'openai/resources/beta/threads/runs/steps';
+import type { Thread } from 'openai/resources/beta/threads/threads';
+import type { NewRunEvent } from '../store/repositories/runEvents';
+
+/**
+ * The events of a run's log, shaped exactly as the Assistants stream sends them (reference §4.2–4.3). The
+ * keys say what each event reports, so the same fact is never logged twice (see migration 003).
+ */
+
+/** A stream ends after one of these (and `done`): the run stopped for the client or for good. */
+export const FINAL_RUN_EVENTS: ReadonlySet<string> = new Set(
+  ['requires_action', 'completed', 'incomplete', 'failed', 'cancelled', 'expired'].map((s) => `thread.run.${s}`),
+);
+
+export function threadCreated(thread: Thread): NewRunEvent {
+  return { event: 'thread.created', data: thread, key: 'thread.created' };
+}
+
+export function runCreated(run: Run): NewRunEvent {
+  return { event: 'thread.run.created', data: run, key: 'run.created' };
+}
+
+/** `thread.run.<status>` for the run's snapshot number `version`. */
+export function runStatus(run: Run, version: number): NewRunEvent {
+  return { event: `thread.run.${run.status}`, data: run, key: `run.v${version}` };
+}
+
+export function stepStatus(step: RunStep, status: RunStep['status'] | 'created' = step.status): NewRunEvent {
+  return { event: `thread.run.step.${status}`, data: step, key: `${step.id}:${status}` };
+}
+
+export function messageStatus(message: Message, status: Message['status'] | 'created' = message.status): NewRunEvent {
+  return { event: `thread.message.${status}`, data: message, key: `${message.id}:${status}` };
+}
+
+/** Key prefix of a message's text deltas; the suffix is the offset where the fragment starts. */
+export const textKeyPrefix = (messageId: string) => `${messageId}:text:`;
+
+/** A fragment of the message's text content (index 0) starting at `offset`; the first one opens the part. */
+export function textDelta(messageId: string, offset: number, value: string): NewRunEvent {
+  const text = offset === 0 ? { value, annotations: [] } : { value };
+  return {
+    event: 'thread.message.delta',
+    data: { id: messageId, object: 'thread.message.delta', delta: { content: [{ index: 0, type: 'text', text }] } },
+    key: `${textKeyPrefix(messageId)}${offset}`,
+  };
+}
+
+/** Key prefix of a tool_calls step's deltas for call `index`. */
+export const callKeyPrefix = (stepId: string, index: number) => `${stepId}:call${index}:`;
+
+function stepDelta(stepId: string, call: Record<string, unknown>): Record<string, unknown> {
+  return {
+    id: stepId,
+    object: 'thread.run.step.delta',
+    delta: { step_details: { type: 'tool_calls', tool_calls: [call] } },
+  };
+}
+
+/** A tool call's first delta: the only one carrying its id, type and name (the SDKs concatenate strings). */
+export function toolCallStarted(stepId: string, index: number, id: string, name: string): NewRunEvent {
+  return {
+    event: 'thread.run.step.delta',
+    data: stepDelta(stepId, { index, id, type: 'function', function: { name, arguments: '', output: null } }),
+    key: `${callKeyPrefix(stepId, index)}start`,
+  };
+}
+
+/** A fragment of a tool call's arguments starting at `offset`. */
+export function toolCallArguments(stepId: string, index: number, offset: number, fragment: string): NewRunEvent {
+  return {
+    event: 'thread.run.step.delta',
+    data: stepDelta(stepId, { index, type: 'function', function: { arguments: fragment } }),
+    key: `${callKeyPrefix(stepId, index)}${offset}`,
+  };
+}

@@ -1,0 +1,108 @@
+import type { Store } from '../store';
+import { runObject } from '../wire/runs';
+import type { LoggedEvent, RunEventBus } from './bus';
+import { FINAL_RUN_EVENTS } from './events';
+
+export interface FollowSink {
+  /** Writes one logged event; resolves once the socket can take more (backpressure). */
+  event(e: LoggedEvent): Promise<void>;
+  /** Writes an event that is not in the log (no `id:`): only the final run event of a run that predates it. */
+  unlogged(event: string, data: unknown): Promise<void>;
+  keepAlive(): Promise<void>;
+}
+
+export interface FollowOptions {
+  store: Store;
+  bus: RunEventBus;
+  projectId: string;
+  runId: string;
+  /** Send the events after this seq (0: from the start; a client's Last-Event-ID to resume). */
+  afterSeq: number;
+  sink: FollowSink;
+  /** Aborted when the client goes away: the follower stops, the run does not. */
+  signal: AbortSignal;
+  keepAliveMs: number;
+  /** Re-read the log this often even without a wake-up: a missed notification costs latency, never events. */
+  pollMs: number;
+}
+
+const PAGE = 500;
+
+/**
+ * Sends a run's logged events in order from `afterSeq` and follows the log live until the run stops for the
+ * client (a final run event: requires_action or an end). Returns true when it reached that final event,
+ * false when the client left first.
+ */
+export async function followRun(options: FollowOptions): Promise<boolean> {
+  const { store, bus, runId, sink, signal } = options;
+  let last = options.afterSeq;
+  let inbox: LoggedEvent[] = [];
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const unsubscribe = bus.subscribe(runId, (events) => {
+    if (events) inbox.push(...events);
+    woken = true;
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal.addEventListener('abort', onAbort);
+  let lastWrite = Date.now();
+  try {
+    while (!signal.aborted) {
+      woken = false;
+      const batch = takeContiguous(inbox, last) ?? (await store.runEvents.after(runId, last, PAGE));
+      inbox = inbox.filter((e) => e.seq > last + batch.length);
+      for (const e of batch) {
+        if (signal.aborted) return false;
+        await sink.event(e);
+        last = e.seq;
+        lastWrite = Date.now();
+        if (FINAL_RUN_EVENTS.has(e.event)) return true;
+      }
+      if (batch.length > 0 || woken) continue;
+      if (await endedBeforeTheLog(options)) return true;
+      await new Promise<void>((resolve) => {
+        const wait = Math.max(1, Math.min(options.pollMs, options.keepAliveMs - (Date.now() - lastWrite)));
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+      if (!signal.aborted && Date.now() - lastWrite >= options.keepAliveMs) {
+        await sink.keepAlive();
+        lastWrite = Date.now();
+      }
+    }
+    return false;
+  } finally {
+    unsubscribe();
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The in-process events that continue exactly from `last`, or undefined when the log must be read. */
+function takeContiguous(inbox: LoggedEvent[], last: number): LoggedEvent[] | undefined {
+  const next = inbox.filter((e) => e.seq > last).sort((a, b) => a.seq - b.seq);
+  if (next.length === 0 || next[0]!.seq !== last + 1) return undefined;
+  const run: LoggedEvent[] = [];
+  for (const e of next) {
+    if (e.seq !== last + 1 + run.length) break;
+    run.push(e);
+  }
+  return run;
+}
+
+/**
+ * A run that stopped before this server logged events (it was created by an older version) would keep a
+ * follower waiting forever: send its final state from the row instead, so the stream still ends properly.
+ */
+async function endedBeforeTheLog(options: FollowOptions): Promise<boolean> {
+  const { store, projectId, runId, sink } = options;
+  const row = await store.runs.findById(projectId, runId);
+  if (!row) return true; // deleted with its thread: nothing more will ever come
+  if (Number(row.event_seq) !== 0 || !FINAL_RUN_EVENTS.has(`thread.run.${row.status}`)) return false;
+  await sink.unlogged(`thread.run.${row.status}`, runObject(row));
+  return true;
+}

@@ -1,0 +1,63 @@
+import { Client } from 'pg';
+import type { Logger } from '../logger';
+import { RUN_EVENTS_CHANNEL } from '../store/repositories/runEvents';
+import type { RunEventBus } from './bus';
+
+/**
+ * Carries run-log wake-ups from other processes (workers appending events) to this process's streams:
+ * one dedicated connection LISTENing on the channel the appends NOTIFY at commit. A dropped connection is
+ * reopened with backoff, and every follower is woken to re-read the log, since notifications sent while
+ * it was down are lost (the log itself is not).
+ */
+export async function listenForRunEvents(
+  connectionString: string,
+  bus: RunEventBus,
+  logger: Logger,
+): Promise<{ close(): Promise<void> }> {
+  let client: Client | undefined;
+  let closing = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  async function connect(): Promise<void> {
+    const next = new Client({ connectionString });
+    next.on('notification', (message) => {
+      const payload = message.payload ?? '';
+      const runId = payload.slice(0, payload.lastIndexOf(':'));
+      if (runId) bus.publish(runId);
+    });
+    next.on('error', (error) => {
+      logger.warn({ err: error }, 'run-event listener connection lost; reconnecting');
+      void next.end().catch(() => undefined);
+      if (client === next) client = undefined;
+      scheduleReconnect(250);
+    });
+    await next.connect();
+    await next.query(`LISTEN ${RUN_EVENTS_CHANNEL}`);
+    if (closing) {
+      await next.end();
+      return;
+    }
+    client = next;
+    bus.wakeAll();
+  }
+
+  function scheduleReconnect(delayMs: number): void {
+    if (closing || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      connect().catch((error: unknown) => {
+        logger.warn({ err: error }, 'run-event listener could not reconnect');
+        scheduleReconnect(Math.min(delayMs * 2, 5_000));
+      });
+    }, delayMs);
+  }
+
+  await connect();
+  return {
+    async close() {
+      closing = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
