@@ -27,6 +27,8 @@ export interface Running {
   temporalAddress: string;
   temporalUiUrl: string | undefined;
   db: Db;
+  /** This process's run-event bus (its follower count shows whether streams let go of their runs). */
+  bus: RunEventBus;
   client: Client | undefined;
   stop(): Promise<void>;
 }
@@ -140,7 +142,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger.info({ url: `${url}/v1` }, 'API listening');
     }
 
-    return { url, temporalAddress, temporalUiUrl, db, client, stop };
+    return { url, temporalAddress, temporalUiUrl, db, bus, client, stop };
   } catch (error) {
     await stop();
     throw error;

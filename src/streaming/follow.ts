@@ -60,7 +60,7 @@ export async function followRun(options: FollowOptions): Promise<boolean> {
         if (FINAL_RUN_EVENTS.has(e.event)) return true;
       }
       if (batch.length > 0 || woken) continue;
-      if (await endedBeforeTheLog(options)) return true;
+      if (await nothingMoreToCome(options, last)) return true;
       await new Promise<void>((resolve) => {
         const wait = Math.max(1, Math.min(options.pollMs, options.keepAliveMs - (Date.now() - lastWrite)));
         const timer = setTimeout(resolve, wait);
@@ -95,14 +95,23 @@ function takeContiguous(inbox: LoggedEvent[], last: number): LoggedEvent[] | und
 }
 
 /**
- * A run that stopped before this server logged events (it was created by an older version) would keep a
- * follower waiting forever: send its final state from the row instead, so the stream still ends properly.
+ * Whether waiting is pointless: the run is gone, or it has ended and the client already has its final event
+ * (resuming past the end). A run that ended before this server logged events (created by an older version)
+ * gets its final state sent from the row, so the stream still ends the way the SDKs need.
  */
-async function endedBeforeTheLog(options: FollowOptions): Promise<boolean> {
+async function nothingMoreToCome(options: FollowOptions, last: number): Promise<boolean> {
   const { store, projectId, runId, sink } = options;
   const row = await store.runs.findById(projectId, runId);
   if (!row) return true; // deleted with its thread: nothing more will ever come
-  if (Number(row.event_seq) !== 0 || !FINAL_RUN_EVENTS.has(`thread.run.${row.status}`)) return false;
-  await sink.unlogged(`thread.run.${row.status}`, runObject(row));
-  return true;
+  const final = FINAL_RUN_EVENTS.has(`thread.run.${row.status}`);
+  const logged = Number(row.event_seq);
+  if (logged === 0) {
+    if (!final) return false;
+    await sink.unlogged(`thread.run.${row.status}`, runObject(row));
+    return true;
+  }
+  // requires_action is final for one stream but not for the run: a watcher waits for what comes next.
+  if (!final || row.status === 'requires_action' || last < logged) return false;
+  const [latest] = await store.runEvents.after(runId, logged - 1, 1);
+  return latest !== undefined && FINAL_RUN_EVENTS.has(latest.event);
 }
