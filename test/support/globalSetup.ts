@@ -5,6 +5,7 @@ import pino from 'pino';
 import { locateTemporalCli } from '../../src/temporal/cliLocator';
 import { startDevServer, type DevServer } from '../../src/temporal/devServer';
 import { freePort } from './ports';
+import { ensurePythonOpenAI } from './python';
 
 export interface SharedTemporal {
   server: DevServer;
@@ -18,6 +19,8 @@ export interface SharedTemporal {
  */
 export default async function globalSetup(): Promise<void> {
   const logger = pino({ level: 'warn' });
+  // The Python SDK tests need the official `openai` package; installed once from PyPI, then reused.
+  process.env.THREADLINE_TEST_PYTHON = ensurePythonOpenAI(path.resolve(__dirname, '../..'));
   const cliPath = await locateTemporalCli({
     configuredPath: process.env.TEMPORAL_CLI_PATH,
     envPath: process.env.PATH,

@@ -1,0 +1,89 @@
+import type { TextDelta } from 'openai/resources/beta/threads/messages';
+import { createStore } from '../../src/store';
+import { RunEventBus } from '../../src/streaming/bus';
+import { listenForRunEvents } from '../../src/streaming/pgListener';
+import { killLeftoverCliProcesses, spawnCli, type CliProcess } from '../support/cli';
+import { startFakeModel, type FakeModel } from '../support/fakeModel';
+import { startTestService, type TestService } from '../support/service';
+import { names, readSse } from '../support/sse';
+import pino from 'pino';
+
+/**
+ * The production shape: the API and the worker are separate processes sharing PostgreSQL. The worker
+ * appends events in its process; they reach the API's streams through the database (NOTIFY at commit,
+ * the log rows themselves), not through memory.
+ */
+jest.setTimeout(120_000);
+
+describe('streaming with the API and a worker in separate processes (postgres)', () => {
+  let svc: TestService;
+  let model: FakeModel;
+  let worker: CliProcess;
+  let assistantId: string;
+
+  beforeAll(async () => {
+    model = await startFakeModel();
+    svc = await startTestService('postgres', { OPENAI_BASE_URL: model.baseURL }, { worker: false });
+    const { PORT: _port, ...env } = svc.env;
+    worker = spawnCli(['worker'], { ...env, LOG_LEVEL: 'info' });
+    await worker.waitFor(/worker polling/, 60_000);
+    const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+    assistantId = (await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool] })).id;
+  });
+  afterAll(async () => {
+    killLeftoverCliProcesses();
+    await svc?.stop();
+    await model?.close();
+  });
+  beforeEach(() => model.reset());
+
+  it('streams a tool round trip through the SDK with the worker in another process', async () => {
+    model.script(
+      { kind: 'tool_calls', calls: [{ id: 'call_split', name: 'lookup', arguments: '{"q":"split"}' }] },
+      { kind: 'text', text: 'Answered from another process.', interChunkMs: 5 },
+    );
+    const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
+    const created: string[] = [];
+    const paused = await svc.openai.beta.threads.runs
+      .stream(thread.id, { assistant_id: assistantId })
+      .on('toolCallCreated', (call) => created.push(call.id))
+      .finalRun();
+    expect(paused.status).toBe('requires_action');
+    expect(created).toEqual(['call_split']);
+
+    const pieces: string[] = [];
+    const resumed = svc.openai.beta.threads.runs
+      .submitToolOutputsStream(paused.id, {
+        thread_id: thread.id,
+        tool_outputs: [{ tool_call_id: 'call_split', output: 'found' }],
+      })
+      .on('textDelta', (delta: TextDelta) => pieces.push(delta.value ?? ''));
+    expect((await resumed.finalRun()).status).toBe('completed');
+    expect(pieces.join('')).toBe('Answered from another process.');
+
+    // A watcher on the API replays the whole log the worker wrote.
+    const replay = await readSse(`${svc.baseURL}/threads/${thread.id}/runs/${paused.id}/events`);
+    expect(names(replay.frames).at(-2)).toBe('thread.run.requires_action');
+  });
+
+  it('wakes a listening process when another process appends, through NOTIFY', async () => {
+    model.script({ kind: 'tool_calls', calls: [{ id: 'call_notify', name: 'lookup', arguments: '{}' }] });
+    const thread = await svc.openai.beta.threads.create();
+    const run = await svc.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistantId },
+      { pollIntervalMs: 20 },
+    );
+    // Two buses that share nothing but the database, as two processes would.
+    const listening = new RunEventBus();
+    const listener = await listenForRunEvents(svc.env.THREADLINE_DATABASE_URL!, listening, pino({ level: 'silent' }));
+    const woken = new Promise<void>((resolve) => listening.subscribe(run.id, () => resolve()));
+    const writer = createStore(svc.running.db, new RunEventBus());
+    try {
+      await writer.runEvents.append(run.id, [{ event: 'test.ping', data: {}, key: 'test.notify' }]);
+      await woken;
+    } finally {
+      await listener.close();
+    }
+  });
+});
