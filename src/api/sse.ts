@@ -56,9 +56,12 @@ export function openEventStream(req: Request, res: Response, logger: Logger) {
      */
     async fail(error: unknown): Promise<void> {
       logger.error({ err: error, path: req.path }, 'event stream failed');
-      const body = {
-        error: { message: 'The event stream failed on the server.', type: 'server_error', param: null, code: null },
-      };
+      await this.error('The event stream failed on the server.', 'server_error');
+    },
+
+    /** An `error` event (`{"error": {...}}`), then `done`: the stream cannot end with a final run event. */
+    async error(message: string, type: 'server_error' | 'invalid_request_error'): Promise<void> {
+      const body = { error: { message, type, param: null, code: null } };
       await write(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
       await this.done();
     },

@@ -30,10 +30,12 @@ const PAGE = 500;
 
 /**
  * Sends a run's logged events in order from `afterSeq` and follows the log live until the run stops for the
- * client (a final run event: requires_action or an end). Returns true when it reached that final event,
- * false when the client left first.
+ * client (a final run event: requires_action or an end). Says how it stopped: `final` (the stream is
+ * complete), `left` (the client went away first) or `gone` (the run was deleted with its thread).
  */
-export async function followRun(options: FollowOptions): Promise<boolean> {
+export type FollowEnd = 'final' | 'left' | 'gone';
+
+export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   const { store, bus, runId, sink, signal } = options;
   let last = options.afterSeq;
   let inbox: LoggedEvent[] = [];
@@ -53,14 +55,15 @@ export async function followRun(options: FollowOptions): Promise<boolean> {
       const batch = takeContiguous(inbox, last) ?? (await store.runEvents.after(runId, last, PAGE));
       inbox = inbox.filter((e) => e.seq > last + batch.length);
       for (const e of batch) {
-        if (signal.aborted) return false;
+        if (signal.aborted) return 'left';
         await sink.event(e);
         last = e.seq;
         lastWrite = Date.now();
-        if (FINAL_RUN_EVENTS.has(e.event)) return true;
+        if (FINAL_RUN_EVENTS.has(e.event)) return 'final';
       }
       if (batch.length > 0 || woken) continue;
-      if (await nothingMoreToCome(options, last)) return true;
+      const end = await nothingMoreToCome(options, last);
+      if (end) return end;
       await new Promise<void>((resolve) => {
         const wait = Math.max(1, Math.min(options.pollMs, options.keepAliveMs - (Date.now() - lastWrite)));
         const timer = setTimeout(resolve, wait);
@@ -75,7 +78,7 @@ export async function followRun(options: FollowOptions): Promise<boolean> {
         lastWrite = Date.now();
       }
     }
-    return false;
+    return 'left';
   } finally {
     unsubscribe();
     signal.removeEventListener('abort', onAbort);
@@ -99,19 +102,19 @@ function takeContiguous(inbox: LoggedEvent[], last: number): LoggedEvent[] | und
  * (resuming past the end). A run that ended before this server logged events (created by an older version)
  * gets its final state sent from the row, so the stream still ends the way the SDKs need.
  */
-async function nothingMoreToCome(options: FollowOptions, last: number): Promise<boolean> {
+async function nothingMoreToCome(options: FollowOptions, last: number): Promise<FollowEnd | undefined> {
   const { store, projectId, runId, sink } = options;
   const row = await store.runs.findById(projectId, runId);
-  if (!row) return true; // deleted with its thread: nothing more will ever come
+  if (!row) return 'gone';
   const final = FINAL_RUN_EVENTS.has(`thread.run.${row.status}`);
   const logged = Number(row.event_seq);
   if (logged === 0) {
-    if (!final) return false;
+    if (!final) return undefined;
     await sink.unlogged(`thread.run.${row.status}`, runObject(row));
-    return true;
+    return 'final';
   }
   // requires_action is final for one stream but not for the run: a watcher waits for what comes next.
-  if (!final || row.status === 'requires_action' || last < logged) return false;
+  if (!final || row.status === 'requires_action' || last < logged) return undefined;
   const [latest] = await store.runEvents.after(runId, logged - 1, 1);
-  return latest !== undefined && FINAL_RUN_EVENTS.has(latest.event);
+  return latest !== undefined && FINAL_RUN_EVENTS.has(latest.event) ? 'final' : undefined;
 }

@@ -74,24 +74,32 @@ describe.each(DIALECTS)('surviving crashes (%s)', (dialect) => {
     const text = 'steady tokens '.repeat(40);
     model.script({ kind: 'text', text, chunkSize: 14, interChunkMs: 100 }, { kind: 'text', text });
     const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'stream please' }] });
-    const run = await svc.openai.beta.threads.runs.create(thread.id, { assistant_id: assistantId });
-    await eventually(
-      async () => {
-        const [m] = (await svc.openai.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
-        return m?.status === 'in_progress' ? m : undefined;
-      },
-      30_000,
-      'streaming to start',
-    );
+    // A client streams the run through the crash: the API is up, only the worker dies.
+    let runId: string | undefined;
+    const created: string[] = [];
+    const pieces: string[] = [];
+    const stream = svc.openai.beta.threads.runs
+      .stream(thread.id, { assistant_id: assistantId })
+      .on('event', (event) => {
+        if (event.event === 'thread.run.created') runId = event.data.id;
+      })
+      .on('messageCreated', (message) => created.push(message.id))
+      .on('textDelta', (delta) => pieces.push(delta.value ?? ''));
+    await eventually(() => Promise.resolve(pieces.length > 0 ? true : undefined), 30_000, 'streaming to start');
     await crash(worker);
     worker = await startWorker();
 
-    const done = await waitForStatus(thread.id, run.id, 'completed');
+    const streamed = await stream.finalRun();
+    expect(streamed.status).toBe('completed');
+    // The retried model call continued the same message: created once, every word streamed exactly once.
+    expect(created).toHaveLength(1);
+    expect(pieces.join('')).toBe(text);
+    const done = await runOf(thread.id, runId!);
     expect(done.usage).not.toBeNull();
-    const messages = (await svc.openai.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
+    const messages = (await svc.openai.beta.threads.messages.list(thread.id, { run_id: runId })).data;
     expect(messages).toHaveLength(1);
     expect(messages[0]?.content).toEqual([{ type: 'text', text: { value: text, annotations: [] } }]);
-    const steps = (await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data;
+    const steps = (await svc.openai.beta.threads.runs.steps.list(runId!, { thread_id: thread.id })).data;
     expect(steps.map((s) => [s.type, s.status])).toEqual([['message_creation', 'completed']]);
     expect(model.requests).toHaveLength(2);
     await crash(worker);

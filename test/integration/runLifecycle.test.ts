@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { RunStatusKey, ThreadIdKey, getRunQuery, toolOutputsSignal } from '../../src/temporal/shared';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
+import { names, readSse } from '../support/sse';
 import { DIALECTS, eventually, startTestService, startTestWorker, type TestService } from '../support/service';
 
 const tool = {
@@ -155,7 +156,12 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
   it('expires a run left in requires_action, and refuses late outputs', async () => {
     const { thread, run } = await pausedRun();
     expect(run.expires_at).toBe(run.created_at + EXPIRY_SECONDS);
+    // A client watching the waiting run sees it end: the step expires, then the run, then done.
+    const events = `${svc.baseURL}/threads/${thread.id}/runs/${run.id}/events`;
+    const sofar = await readSse(events); // up to the requires_action
+    const watcher = readSse(events, { headers: { 'Last-Event-ID': sofar.frames.at(-2)!.id! } });
     const done = await waitForStatus(thread.id, run.id, 'expired');
+    expect(names((await watcher).frames)).toEqual(['thread.run.step.expired', 'thread.run.expired', 'done']);
     expect(done).toMatchObject({ status: 'expired', required_action: null, expires_at: null });
     const [step] = (await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data;
     expect(step).toMatchObject({ status: 'expired', expired_at: expect.any(Number) });

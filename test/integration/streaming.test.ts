@@ -245,6 +245,59 @@ describe.each(DIALECTS)('streaming runs (%s)', (dialect) => {
       expect(dataOf(res.frames[1]!)).toMatchObject({ thread_id: thread.id });
     });
 
+    it('ends a reply cut by the token limit message → step → run, as incomplete', async () => {
+      model.script({ kind: 'text', text: 'This reply runs into the limit', finishReason: 'length' });
+      const res = await streamRun(await newThread());
+      expect(shape(res.frames)).toEqual([
+        ...OPENING,
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
+        'thread.message.created',
+        'thread.message.in_progress',
+        'thread.message.delta',
+        'thread.message.incomplete',
+        'thread.run.step.completed',
+        'thread.run.incomplete',
+        'done',
+      ]);
+      const byName = (name: string) => dataOf(res.frames.find((f) => f.event === name)!);
+      expect(byName('thread.message.incomplete')).toMatchObject({ incomplete_details: { reason: 'max_tokens' } });
+      expect(byName('thread.run.incomplete')).toMatchObject({
+        incomplete_details: { reason: 'max_completion_tokens' },
+      });
+    });
+
+    it('ends a run the model refused before any token with thread.run.failed alone', async () => {
+      model.script({ kind: 'error', status: 400 });
+      const res = await streamRun(await newThread());
+      expect(shape(res.frames)).toEqual([...OPENING, 'thread.run.failed', 'done']);
+      expect(dataOf(res.frames.at(-2)!)).toMatchObject({
+        status: 'failed',
+        failed_at: expect.any(Number),
+        last_error: { code: 'invalid_prompt' },
+      });
+    });
+
+    it('tells a stream whose run was deleted with its thread, in the error shape every SDK raises', async () => {
+      model.script({ kind: 'tool_calls', calls: [{ id: 'call_gone', name: 'get_weather', arguments: '{}' }] });
+      const threadId = await newThread();
+      const first = await streamRun(threadId);
+      const runId = dataOf(first.frames[0]!).id as string;
+      const waiting = watch(threadId, runId, first.frames.at(-2)!.id);
+      await eventually(() => Promise.resolve(svc.running.bus.followers > 0 ? true : undefined), 10_000, 'a follower');
+      await svc.openai.beta.threads.delete(threadId);
+      const res = await waiting;
+      expect(names(res.frames)).toEqual(['error', 'done']);
+      expect(dataOf(res.frames[0]!)).toEqual({
+        error: {
+          message: `Run ${runId} was deleted with its thread.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      });
+    });
+
     it('answers errors found before the stream starts as ordinary JSON errors', async () => {
       const missing = await svc.http('POST', '/threads/thread_missing/runs', {
         assistant_id: assistantId,

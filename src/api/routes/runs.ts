@@ -36,7 +36,9 @@ export function runsRouter({ runs }: Services, logger: Logger): Router {
   const streamEvents = async (req: Request, res: Response, runId: string, afterSeq: number) => {
     const stream = openEventStream(req, res, logger);
     try {
-      if (await runs.follow(scopeOf(res), runId, afterSeq, stream.sink, stream.signal)) await stream.done();
+      const end = await runs.follow(scopeOf(res), runId, afterSeq, stream.sink, stream.signal);
+      if (end === 'final') await stream.done();
+      else if (end === 'gone') await stream.error(`Run ${runId} was deleted with its thread.`, 'invalid_request_error');
       else res.end();
     } catch (error) {
       await stream.fail(error);
