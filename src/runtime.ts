@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from './api/app';
+import { OpenStreams } from './api/sse';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createServices } from './services';
@@ -133,9 +134,10 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         // file shared with a worker in another process has no notifications and relies on it.
         streaming: { keepAliveMs: config.sseKeepAliveMs, pollMs: config.database.dialect === 'postgres' ? 1_000 : 250 },
       });
-      const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes });
+      const streams = new OpenStreams();
+      const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes, streams });
       const server = await listen(app, config.port, config.host);
-      cleanups.push(() => closeServer(server));
+      cleanups.push(() => closeServer(server, streams));
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host}:${port}`;
@@ -157,9 +159,11 @@ function listen(app: ReturnType<typeof createApp>, port: number, host: string): 
   });
 }
 
-function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server, streams: OpenStreams): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
+    // Event streams never end by themselves while a run waits; their clients resume with Last-Event-ID.
+    streams.endAll();
     // Idle keep-alive sockets would hold close() open until they time out.
     server.closeIdleConnections();
   });

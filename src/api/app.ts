@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { jsonBody } from './body';
+import { OpenStreams } from './sse';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
 import { runsRouter } from './routes/runs';
@@ -14,10 +15,17 @@ export interface AppOptions {
   services: Services;
   logger: Logger;
   maxBodyBytes: number;
+  /** Where the app registers its open event streams (ended on shutdown); a fresh set when not given. */
+  streams?: OpenStreams;
 }
 
 /** The HTTP facade: parse, call one service function, serialise. No business logic lives here. */
-export function createApp({ services, logger, maxBodyBytes }: AppOptions): express.Express {
+export function createApp({
+  services,
+  logger,
+  maxBodyBytes,
+  streams = new OpenStreams(),
+}: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -31,7 +39,7 @@ export function createApp({ services, logger, maxBodyBytes }: AppOptions): expre
   const v1 = express.Router();
   v1.use(assistantsRouter(services));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
-  v1.use(runsRouter(services, logger));
+  v1.use(runsRouter(services, logger, streams));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
   app.use('/v1', v1);

@@ -8,7 +8,23 @@ import type { FollowSink } from '../streaming/follow';
  * one line of JSON `data:`, a blank line; `: ping` comments on idle streams; `event: done` / `data: [DONE]`
  * last. Everything the stream holds is released when the client goes away; the run is not touched.
  */
-export function openEventStream(req: Request, res: Response, logger: Logger) {
+/** The event streams a server has open, so shutdown can end them (they would hold `server.close()` open). */
+export class OpenStreams {
+  private readonly open = new Set<Response>();
+
+  add(res: Response): void {
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+  }
+
+  /** Ends every open stream without `done`: its client resumes elsewhere with Last-Event-ID. */
+  endAll(): void {
+    for (const res of this.open) res.end();
+    this.open.clear();
+  }
+}
+
+export function openEventStream(req: Request, res: Response, logger: Logger, streams: OpenStreams) {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache');
@@ -17,6 +33,7 @@ export function openEventStream(req: Request, res: Response, logger: Logger) {
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
   res.socket?.setNoDelay(true);
+  streams.add(res);
 
   const closed = new AbortController();
   // 'close' on the response fires when the socket goes away before end() as well as after it.

@@ -49,6 +49,8 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
   let lastWrite = Date.now();
+  // Whether the log went quiet for a whole wait: only then is it worth asking if the run is still there.
+  let quiet = true;
   try {
     while (!signal.aborted) {
       woken = false;
@@ -62,14 +64,14 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
         if (FINAL_RUN_EVENTS.has(e.event)) return 'final';
       }
       if (batch.length > 0 || woken) continue;
-      const end = await nothingMoreToCome(options, last);
+      const end = quiet ? await nothingMoreToCome(options, last) : undefined;
       if (end) return end;
-      await new Promise<void>((resolve) => {
+      quiet = await new Promise<boolean>((resolve) => {
         const wait = Math.max(1, Math.min(options.pollMs, options.keepAliveMs - (Date.now() - lastWrite)));
-        const timer = setTimeout(resolve, wait);
+        const timer = setTimeout(() => resolve(true), wait);
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(false);
         };
       });
       wake = undefined;

@@ -591,3 +591,32 @@ describe.each(DIALECTS)('streaming runs (%s)', (dialect) => {
     });
   });
 });
+
+describe('shutting down with streams open', () => {
+  it('ends open event streams so the server can stop; their clients can resume elsewhere', async () => {
+    const model = await startFakeModel();
+    const svc = await startTestService('sqlite', { OPENAI_BASE_URL: model.baseURL });
+    try {
+      const tool = { type: 'function' as const, function: { name: 'wait_here', parameters: { type: 'object' } } };
+      const assistant = await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool] });
+      model.script({ kind: 'tool_calls', calls: [{ id: 'call_park', name: 'wait_here', arguments: '{}' }] });
+      const thread = await svc.openai.beta.threads.create();
+      const run = await svc.openai.beta.threads.runs.createAndPoll(
+        thread.id,
+        { assistant_id: assistant.id },
+        { pollIntervalMs: 20 },
+      );
+      const parked = await readSse(`${svc.baseURL}/threads/${thread.id}/runs/${run.id}/events`);
+      const watcher = readSse(`${svc.baseURL}/threads/${thread.id}/runs/${run.id}/events`, {
+        headers: { 'Last-Event-ID': parked.frames.at(-2)!.id! },
+      });
+      await eventually(() => Promise.resolve(svc.running.bus.followers > 0 ? true : undefined), 10_000, 'a follower');
+      await svc.stop();
+      const ended = await watcher;
+      expect(ended.frames).toEqual([]); // no `done`: the stream was cut, not finished
+    } finally {
+      await svc.stop().catch(() => undefined);
+      await model.close();
+    }
+  });
+});

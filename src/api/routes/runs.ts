@@ -13,13 +13,13 @@ import {
 import type { Services } from '../../services';
 import { isTerminal } from '../../services/runs';
 import { idParam, scopeOf } from '../http';
-import { openEventStream } from '../sse';
+import { openEventStream, type OpenStreams } from '../sse';
 import { parseRequest } from '../validation';
 
 /** How long SDK pollers wait between GETs of a live run (they default to 5 s without it). */
 const POLL_AFTER_MS = '200';
 
-export function runsRouter({ runs }: Services, logger: Logger): Router {
+export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStreams): Router {
   const router = Router();
   const threadId = (req: Request) => idParam(req, 'thread_id', 'thread');
   const runId = (req: Request) => idParam(req, 'run_id', 'run');
@@ -34,7 +34,7 @@ export function runsRouter({ runs }: Services, logger: Logger): Router {
    * client. Called only once the request has been accepted: anything refused earlier is a JSON error.
    */
   const streamEvents = async (req: Request, res: Response, runId: string, afterSeq: number) => {
-    const stream = openEventStream(req, res, logger);
+    const stream = openEventStream(req, res, logger, streams);
     try {
       const end = await runs.follow(scopeOf(res), runId, afterSeq, stream.sink, stream.signal);
       if (end === 'final') await stream.done();
