@@ -8,17 +8,10 @@ import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { FunctionToolCall, Usage } from '../src/temporal/shared';
 import type { ActivityDeps } from './index';
-import { openStepStream } from './stepStream';
+import { openStepStream, type StepIds } from './stepStream';
 
-export interface CallModelInput {
-  projectId: string;
-  runId: string;
-  threadId: string;
-  assistantId: string;
-  /** Ids minted by the workflow: every attempt of this step writes the same rows. */
-  messageStepId: string;
-  toolStepId: string;
-  messageId: string;
+/** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
+export interface CallModelInput extends StepIds {
   toolChoiceNone: boolean;
   /** Token use of the run so far: `max_prompt_tokens` and `max_completion_tokens` budget the whole run. */
   promptTokensUsed: number;
