@@ -22,10 +22,13 @@ export function persistenceActivities({ store }: ActivityDeps) {
      * persist logs nothing twice. The event shows this snapshot even if the row has moved on since.
      */
     async persistRun(input: { projectId: string; runId: string; state: RunState }): Promise<void> {
-      await store.runs.applyState(input.projectId, input.runId, input.state);
       const row = await store.runs.findById(input.projectId, input.runId);
       if (!row) return;
-      await store.runEvents.append(input.runId, [runStatus(runObjectAt(row, input.state), input.state.version)]);
+      // One transaction: a client that reads the new status (and e.g. streams a submission from it) always
+      // finds its event in the log.
+      await store.runEvents.append(input.runId, [runStatus(runObjectAt(row, input.state), input.state.version)], {
+        alongside: (trx) => store.runs.applyState(input.projectId, input.runId, input.state, trx),
+      });
     },
 
     /** The tool_calls step completes when the outputs arrive, each `function.output` filled in. */

@@ -67,7 +67,13 @@ export async function openStepStream(
   attempt: number,
   options: { parallelToolCalls: boolean },
 ) {
+  const writer = { step: ids.messageStepId, attempt };
+  if (attempt > 1) await store.runEvents.claim(ids.runId, writer);
   const streamed = attempt > 1 ? await alreadyStreamed(store, ids) : { text: '', calls: [] };
+  // What an earlier attempt opened in clients' eyes and this attempt has not (yet) continued: if this one
+  // answers the other way, those are closed first so the stream never leaves an item open.
+  let orphanMessage = streamed.text !== '';
+  let orphanCalls = streamed.calls.some(Boolean);
   const now = () => Math.floor(Date.now() / 1000);
 
   let text = '';
@@ -86,22 +92,24 @@ export async function openStepStream(
   let failure: unknown;
 
   function enqueue(op: Op): void {
+    if (failure !== undefined) return; // settle() reports it; nothing more is written
     queue.push(op);
-    draining ??= drain();
+    // Cleared in a later tick, after the assignment (drain() may finish synchronously).
+    draining ??= drain().finally(() => {
+      draining = undefined;
+    });
   }
 
   async function drain(): Promise<void> {
     try {
-      while (queue.length > 0 && failure === undefined) {
+      while (queue.length > 0) {
         const events: NewRunEvent[] = [];
         for (const op of queue.splice(0)) events.push(...(await op()));
-        await store.runEvents.append(ids.runId, events);
+        await store.runEvents.append(ids.runId, events, { writer });
       }
     } catch (error) {
       failure = error;
       queue.length = 0;
-    } finally {
-      draining = undefined;
     }
   }
 
@@ -138,16 +146,56 @@ export async function openStepStream(
     return [delta];
   }
 
-  const openMessage: Op = async () => {
+  /** The message an earlier attempt streamed, kept as it was seen and closed `incomplete`. */
+  const closeOrphanMessage: Op = async () => {
     const at = now();
-    messageStepRow = {
+    const step: RunStepRow = {
       ...stepBase,
       id: ids.messageStepId,
       created_at: at,
       type: 'message_creation',
+      status: 'completed',
+      completed_at: at,
+      usage: toJson(ZERO),
       step_details: toJson({ type: 'message_creation', message_creation: { message_id: ids.messageId } }),
     };
-    messageRow = {
+    const orphan: MessageRow = {
+      ...messageBase(at),
+      status: 'incomplete',
+      content: toJson([{ type: 'text', text: { value: streamed.text, annotations: [] } }]),
+      incomplete_at: at,
+      incomplete_details: toJson({ reason: 'run_failed' }),
+    };
+    await store.runSteps.upsert({ ...step, attempt });
+    await store.messages.upsert({ ...orphan, attempt });
+    return [messageStatus(messageObject(orphan)), stepStatus(runStepObject(step))];
+  };
+
+  /** The tool calls an earlier attempt streamed and this one did not make: that step failed. */
+  const closeOrphanCalls: Op = async () => {
+    const at = now();
+    const calls = streamed.calls.filter(Boolean).map((c) => ({
+      id: c!.id,
+      type: 'function',
+      function: { name: c!.name, arguments: c!.arguments, output: null },
+    }));
+    const step: RunStepRow = {
+      ...stepBase,
+      id: ids.toolStepId,
+      created_at: at,
+      type: 'tool_calls',
+      status: 'failed',
+      failed_at: at,
+      last_error: toJson({ code: 'server_error', message: 'The model call was retried and answered differently.' }),
+      usage: toJson(ZERO),
+      step_details: toJson({ type: 'tool_calls', tool_calls: calls }),
+    };
+    await store.runSteps.upsert({ ...step, attempt });
+    return [stepStatus(runStepObject(step))];
+  };
+
+  function messageBase(at: number): MessageRow {
+    return {
       project_id: ids.projectId,
       id: ids.messageId,
       thread_id: ids.threadId,
@@ -164,6 +212,26 @@ export async function openStepStream(
       incomplete_details: null,
       attempt,
     };
+  }
+
+  /** Opening a message continues an earlier attempt's message, and ends its tool calls if it made some. */
+  function beginMessage(): void {
+    if (orphanCalls) enqueue(closeOrphanCalls);
+    orphanCalls = false;
+    orphanMessage = false;
+    enqueue(openMessage);
+  }
+
+  const openMessage: Op = async () => {
+    const at = now();
+    messageStepRow = {
+      ...stepBase,
+      id: ids.messageStepId,
+      created_at: at,
+      type: 'message_creation',
+      step_details: toJson({ type: 'message_creation', message_creation: { message_id: ids.messageId } }),
+    };
+    messageRow = messageBase(at);
     await store.runSteps.upsert({ ...messageStepRow, attempt });
     await store.messages.upsert({ ...messageRow, attempt });
     const step = runStepObject(messageStepRow);
@@ -233,7 +301,7 @@ export async function openStepStream(
       text += fragment;
       if (message === 'none') {
         message = 'open';
-        enqueue(openMessage);
+        beginMessage();
       }
       if (!textPending) {
         textPending = true;
@@ -259,7 +327,12 @@ export async function openStepStream(
       if (starting) {
         if (message === 'open') enqueue(closeMessageOp('completed', ZERO));
         message = 'closed';
-        if (!calls.some((c, i) => i !== index && c?.name)) enqueue(openToolStep);
+        if (!calls.some((c, i) => i !== index && c?.name)) {
+          if (orphanMessage) enqueue(closeOrphanMessage);
+          orphanMessage = false;
+          orphanCalls = false;
+          enqueue(openToolStep);
+        }
         enqueue(startCallOp(index));
       }
       if (slot.name !== '' && fragment.arguments && !slot.argumentsPending) {
@@ -276,7 +349,7 @@ export async function openStepStream(
     /** Ends the message (opening an empty one first if the model said nothing at all). */
     closeMessage(status: 'completed' | 'incomplete', usage: Usage): void {
       if (message === 'closed') return;
-      if (message === 'none') enqueue(openMessage);
+      if (message === 'none') beginMessage();
       message = 'closed';
       enqueue(closeMessageOp(status, usage));
     },
@@ -329,7 +402,7 @@ export async function openStepStream(
 
     /** Waits until every queued write is done; rethrows the first that failed. */
     async settle(): Promise<void> {
-      while (draining) await draining;
+      while (draining && failure === undefined) await draining;
       if (failure !== undefined)
         throw failure instanceof Error ? failure : new Error(`event log write failed: ${JSON.stringify(failure)}`);
     },

@@ -3,27 +3,36 @@ import type { Logger } from '../logger';
 import type { LoggedEvent } from '../streaming/bus';
 import type { FollowSink } from '../streaming/follow';
 
+/** The event streams a server has open, so shutdown can end them (they would hold `server.close()` open). */
+export class OpenStreams {
+  private readonly open = new Set<{ shutdown(): void }>();
+
+  add(stream: { shutdown(): void }, res: Response): void {
+    this.open.add(stream);
+    res.on('close', () => this.open.delete(stream));
+  }
+
+  endAll(): void {
+    for (const stream of this.open) stream.shutdown();
+    this.open.clear();
+  }
+}
+
+const SHUTTING_DOWN = {
+  error: {
+    message:
+      'The server is shutting down. The run goes on: follow it with GET /v1/threads/{thread_id}/runs/{run_id}/events and Last-Event-ID.',
+    type: 'server_error',
+    param: null,
+    code: null,
+  },
+};
+
 /**
  * Server-sent events as the official SDKs parse them: `id:` (the log's seq, for Last-Event-ID), `event:`,
  * one line of JSON `data:`, a blank line; `: ping` comments on idle streams; `event: done` / `data: [DONE]`
  * last. Everything the stream holds is released when the client goes away; the run is not touched.
  */
-/** The event streams a server has open, so shutdown can end them (they would hold `server.close()` open). */
-export class OpenStreams {
-  private readonly open = new Set<Response>();
-
-  add(res: Response): void {
-    this.open.add(res);
-    res.on('close', () => this.open.delete(res));
-  }
-
-  /** Ends every open stream without `done`: its client resumes elsewhere with Last-Event-ID. */
-  endAll(): void {
-    for (const res of this.open) res.end();
-    this.open.clear();
-  }
-}
-
 export function openEventStream(req: Request, res: Response, logger: Logger, streams: OpenStreams) {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -33,14 +42,24 @@ export function openEventStream(req: Request, res: Response, logger: Logger, str
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
   res.socket?.setNoDelay(true);
-  streams.add(res);
 
   const closed = new AbortController();
   // 'close' on the response fires when the socket goes away before end() as well as after it.
   res.on('close', () => closed.abort());
+  streams.add(
+    {
+      // Stops the follower first, so nothing is written after the end; the client learns why.
+      shutdown() {
+        closed.abort();
+        if (res.writableEnded) return;
+        res.end(`event: error\ndata: ${JSON.stringify(SHUTTING_DOWN)}\n\nevent: done\ndata: [DONE]\n\n`);
+      },
+    },
+    res,
+  );
 
   const write = (frame: string): Promise<void> => {
-    if (closed.signal.aborted) return Promise.resolve();
+    if (closed.signal.aborted || res.writableEnded) return Promise.resolve();
     if (res.write(frame)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
@@ -65,7 +84,12 @@ export function openEventStream(req: Request, res: Response, logger: Logger, str
     /** Ends the stream with the terminator the SDKs wait for. */
     async done(): Promise<void> {
       await write('event: done\ndata: [DONE]\n\n');
-      res.end();
+      if (!res.writableEnded) res.end();
+    },
+
+    /** The client left (or the server is stopping): release the response if it is still open. */
+    end(): void {
+      if (!res.writableEnded) res.end();
     },
     /**
      * A fault after the stream started cannot become an HTTP status any more: it is sent as an `error` event

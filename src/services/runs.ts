@@ -100,15 +100,15 @@ export function runsService(deps: ServiceDeps) {
         throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
       }
     }
-    const created = await store.runs.findById(scope.projectId, row.id);
-    if (created) {
-      // Logged before the workflow starts, so they come first in the run's log (the workflow's own start
-      // with `thread.run.in_progress`).
-      const run = runObject(created);
-      await store.runEvents.append(row.id, [...leadingEvents, runCreated(run), runStatus(run, created.version)]);
-    }
     const tools = fromJson<Array<{ type: string }>>(row.tools);
     try {
+      const created = await store.runs.findById(scope.projectId, row.id);
+      if (created) {
+        // Logged before the workflow starts, so they come first in the run's log (the workflow's own start
+        // with `thread.run.in_progress`).
+        const run = runObject(created);
+        await store.runEvents.append(row.id, [...leadingEvents, runCreated(run), runStatus(run, created.version)]);
+      }
       await engine.start({
         projectId: scope.projectId,
         runId: row.id,
@@ -185,8 +185,9 @@ export function runsService(deps: ServiceDeps) {
       incomplete_details: null,
       usage: fromJson<RunState['usage']>(row.usage),
     };
-    await store.runs.applyState(scope.projectId, runId, failed);
-    await store.runEvents.append(runId, [runStatus(runObject(row, failed), failed.version)]);
+    await store.runEvents.append(runId, [runStatus(runObject(row, failed), failed.version)], {
+      alongside: (trx) => store.runs.applyState(scope.projectId, runId, failed, trx),
+    });
     deps.logger.warn({ runId }, 'run workflow closed without finishing the run; marked failed');
     return load(scope, threadId, runId);
   }
@@ -275,14 +276,19 @@ export function runsService(deps: ServiceDeps) {
       return store.runEvents.lastSeqOf(runId, 'thread.run.requires_action');
     },
 
-    /** Checks the run exists (a 404 must be a JSON error, before any stream starts). */
-    async requireRun(scope: RequestScope, threadId: string, runId: string): Promise<void> {
-      await load(scope, threadId, runId);
-    },
-
     /** Streams the run's log after `afterSeq` into `sink` until the run stops for the client (see followRun). */
-    follow(scope: RequestScope, runId: string, afterSeq: number, sink: FollowSink, signal: AbortSignal) {
+    follow(
+      scope: RequestScope,
+      threadId: string,
+      runId: string,
+      afterSeq: number,
+      sink: FollowSink,
+      signal: AbortSignal,
+    ) {
       return followRun({
+        reconcile: async () => {
+          await reconcileClosed(scope, threadId, runId);
+        },
         store,
         bus: deps.bus,
         projectId: scope.projectId,

@@ -88,6 +88,8 @@ export interface RunTable {
   response_format: string;
   /** The run's event-log counter: the seq of its latest event (see run_events). */
   event_seq: Generated<number>;
+  /** The latest retried model-call attempt (`<step id>#<attempt>`); earlier attempts' appends are dropped. */
+  event_writer: string | null;
 }
 
 export interface RunStepTable {

@@ -24,7 +24,14 @@ export interface FollowOptions {
   keepAliveMs: number;
   /** Re-read the log this often even without a wake-up: a missed notification costs latency, never events. */
   pollMs: number;
+  /**
+   * Called when the run should long have ended (a minute past its `expires_at`) but is still active: its
+   * workflow was probably closed from outside, and reconciling it ends the run and so the stream.
+   */
+  reconcile?: () => Promise<void>;
 }
+
+const OVERDUE_SECONDS = 60;
 
 const PAGE = 500;
 
@@ -66,6 +73,7 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
       if (batch.length > 0 || woken) continue;
       const end = quiet ? await nothingMoreToCome(options, last) : undefined;
       if (end) return end;
+      if (woken) continue; // events arrived while the run was being checked
       quiet = await new Promise<boolean>((resolve) => {
         const wait = Math.max(1, Math.min(options.pollMs, options.keepAliveMs - (Date.now() - lastWrite)));
         const timer = setTimeout(() => resolve(true), wait);
@@ -114,6 +122,10 @@ async function nothingMoreToCome(options: FollowOptions, last: number): Promise<
     if (!final) return undefined;
     await sink.unlogged(`thread.run.${row.status}`, runObject(row));
     return 'final';
+  }
+  if (!final && row.expires_at !== null && Date.now() / 1000 > row.expires_at + OVERDUE_SECONDS) {
+    await options.reconcile?.();
+    return undefined;
   }
   // requires_action is final for one stream but not for the run: a watcher waits for what comes next.
   if (!final || row.status === 'requires_action' || last < logged) return undefined;

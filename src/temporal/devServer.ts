@@ -19,6 +19,8 @@ export interface DevServerOptions {
 export interface DevServer {
   address: string;
   uiUrl: string | undefined;
+  /** The server's process id (benchmarks read its CPU and memory). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   }
   const uiUrl = opts.ui === false ? undefined : `http://127.0.0.1:${opts.uiPort}`;
   opts.logger.info({ address, ui: uiUrl }, 'Temporal dev server ready');
-  return { address, uiUrl, stop: () => stopChild(child, exited) };
+  return { address, uiUrl, pid: child.pid, stop: () => stopChild(child, exited) };
 }
 
 async function waitUntilReady(address: string, exited: Promise<number | null>): Promise<void> {

@@ -504,6 +504,38 @@ describe.each(DIALECTS)('streaming runs (%s)', (dialect) => {
     });
   });
 
+  describe('a retried model call that answers differently', () => {
+    it('closes the message the failed attempt streamed before streaming the tool call the retry made', async () => {
+      model.script(
+        { kind: 'cut', text: 'Let me think about this question for a moment.' },
+        { kind: 'tool_calls', calls: [{ id: 'call_retry', name: 'get_weather', arguments: '{"city":"Oslo"}' }] },
+      );
+      const res = await streamRun(await newThread());
+      expect(shape(res.frames)).toEqual([
+        ...OPENING,
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
+        'thread.message.created',
+        'thread.message.in_progress',
+        'thread.message.delta',
+        'thread.message.incomplete',
+        'thread.run.step.completed',
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
+        'thread.run.step.delta',
+        'thread.run.requires_action',
+        'done',
+      ]);
+      const closed = dataOf(res.frames.find((f) => f.event === 'thread.message.incomplete')!);
+      // Kept as the client saw it, in the database too.
+      const stored = await svc.openai.beta.threads.messages.retrieve(closed.id as string, {
+        thread_id: closed.thread_id as string,
+      });
+      expect(stored).toEqual(closed);
+      expect((stored.content[0] as { text: { value: string } }).text.value).toBe(streamedText(res.frames));
+    });
+  });
+
   describe('the event log: resume, watch, keep-alive', () => {
     const slowText = () => {
       const text = Array.from({ length: 40 }, (_, i) => `tok${i} `).join('');
@@ -608,7 +640,11 @@ describe('shutting down with streams open', () => {
       await eventually(() => Promise.resolve(svc.running.bus.followers > 0 ? true : undefined), 10_000, 'a follower');
       await svc.stop();
       const ended = await watcher;
-      expect(ended.frames).toEqual([]); // no `done`: the stream was cut, not finished
+      // The client is told why (in the error shape SDKs raise) and where to pick the run up again.
+      expect(names(ended.frames)).toEqual(['error', 'done']);
+      expect(dataOf(ended.frames[0]!)).toMatchObject({
+        error: { type: 'server_error', message: expect.stringContaining('Last-Event-ID') },
+      });
     } finally {
       await svc.stop().catch(() => undefined);
       await model.close();

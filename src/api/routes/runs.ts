@@ -33,13 +33,14 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
    * Answers with the run's events after `afterSeq` as server-sent events, until the run stops for the
    * client. Called only once the request has been accepted: anything refused earlier is a JSON error.
    */
-  const streamEvents = async (req: Request, res: Response, runId: string, afterSeq: number) => {
+  const streamEvents = async (req: Request, res: Response, run: Run, afterSeq: number) => {
     const stream = openEventStream(req, res, logger, streams);
     try {
-      const end = await runs.follow(scopeOf(res), runId, afterSeq, stream.sink, stream.signal);
+      const end = await runs.follow(scopeOf(res), run.thread_id, run.id, afterSeq, stream.sink, stream.signal);
       if (end === 'final') await stream.done();
-      else if (end === 'gone') await stream.error(`Run ${runId} was deleted with its thread.`, 'invalid_request_error');
-      else res.end();
+      else if (end === 'gone')
+        await stream.error(`Run ${run.id} was deleted with its thread.`, 'invalid_request_error');
+      else stream.end();
     } catch (error) {
       await stream.fail(error);
     }
@@ -48,7 +49,7 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
   router.post('/threads/runs', async (req, res) => {
     const body = parseRequest(CreateThreadAndRunBody, req.body ?? {});
     const run = await runs.createThreadAndRun(scopeOf(res), body);
-    if (body.stream) await streamEvents(req, res, run.id, 0);
+    if (body.stream) await streamEvents(req, res, run, 0);
     else sendRun(res, run);
   });
   router.post(base, async (req, res) => {
@@ -56,15 +57,14 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
     parseRequest(IncludeQuery, req.query);
     const body = parseRequest(CreateRunBody, req.body ?? {});
     const run = await runs.create(scopeOf(res), thread, body);
-    if (body.stream) await streamEvents(req, res, run.id, 0);
+    if (body.stream) await streamEvents(req, res, run, 0);
     else sendRun(res, run);
   });
   // Extension: a run's event log as a stream, from the start or from Last-Event-ID, followed live.
   router.get(`${base}/:run_id/events`, async (req, res) => {
     const [thread, run] = [threadId(req), runId(req)];
     const afterSeq = lastEventId(req);
-    await runs.requireRun(scopeOf(res), thread, run);
-    await streamEvents(req, res, run, afterSeq);
+    await streamEvents(req, res, await runs.retrieve(scopeOf(res), thread, run), afterSeq);
   });
   router.get(base, async (req, res) => {
     const thread = threadId(req);
@@ -85,7 +85,7 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
     const body = parseRequest(SubmitToolOutputsBody, req.body ?? {});
     const from = body.stream ? await runs.resumePoint(run) : 0;
     const resumed = await runs.submitToolOutputs(scopeOf(res), thread, run, body);
-    if (body.stream) await streamEvents(req, res, resumed.id, from);
+    if (body.stream) await streamEvents(req, res, resumed, from);
     else sendRun(res, resumed);
   });
   router.get(`${base}/:run_id/steps`, async (req, res) => {

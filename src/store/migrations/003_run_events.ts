@@ -5,13 +5,15 @@ import type { Kysely } from 'kysely';
  * `seq` is the SSE `id:` a client resumes from (Last-Event-ID). `dedupe_key` names what the event reports
  * (`run.v7`, `msg_…:completed`, a delta's offset…) so a retried or replayed writer cannot log it twice.
  * `runs.event_seq` is the run's counter: taking it row-locks the run, so sequence numbers commit in order
- * and a reader that saw seq N never later finds a smaller one appear.
+ * and a reader that saw seq N never later finds a smaller one appear. `runs.event_writer` names the latest retried
+ * model-call attempt (`<step id>#<attempt>`): an earlier attempt of that step still running cannot add to the log.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('runs')
     .addColumn('event_seq', 'bigint', (c) => c.notNull().defaultTo(0))
     .execute();
+  await db.schema.alterTable('runs').addColumn('event_writer', 'text').execute();
   await db.schema
     .createTable('run_events')
     .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
@@ -30,5 +32,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('messages_run').execute();
   await db.schema.dropTable('run_events').execute();
+  await db.schema.alterTable('runs').dropColumn('event_writer').execute();
   await db.schema.alterTable('runs').dropColumn('event_seq').execute();
 }

@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db';
+import type { Database } from '../schema';
 import type { LoggedEvent, RunEventBus } from '../../streaming/bus';
 
 /** An event to log: its SSE name, its payload, and what it reports (see migration 003's `dedupe_key`). */
@@ -7,6 +8,28 @@ export interface NewRunEvent {
   event: string;
   data: unknown;
   key: string;
+}
+
+/** A model-call attempt: the workflow's step id and the activity attempt number. */
+export interface Writer {
+  step: string;
+  attempt: number;
+}
+
+const writerKey = (w: Writer) => `${w.step}#${w.attempt}`;
+
+/** Whether `writer` was superseded by the claim stored on the run (a later attempt of the same step). */
+function superseded(stored: string | null, writer: Writer): boolean {
+  if (stored === null) return false;
+  const at = stored.lastIndexOf('#');
+  return stored.slice(0, at) === writer.step && Number(stored.slice(at + 1)) > writer.attempt;
+}
+
+export interface AppendOptions {
+  /** A model-call attempt appending: nothing is appended once a later attempt of its step claimed the log. */
+  writer?: Writer;
+  /** Writes that must commit together with the events (e.g. the run row whose change they report). */
+  alongside?: (trx: Transaction<Database>) => Promise<void>;
 }
 
 /** The PostgreSQL channel that carries `run_id:seq` wake-ups between processes. */
@@ -19,16 +42,19 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
      * whose key is already logged are skipped, so a retried activity or a replayed local activity logs
      * nothing twice. Taking the run's counter row-locks the run until commit: numbers commit in order.
      */
-    async append(runId: string, events: NewRunEvent[]): Promise<LoggedEvent[]> {
-      if (events.length === 0) return [];
+    async append(runId: string, events: NewRunEvent[], options: AppendOptions = {}): Promise<LoggedEvent[]> {
+      if (events.length === 0 && !options.alongside) return [];
       const added = await db.transaction().execute(async (trx) => {
         const counter = await trx
           .updateTable('runs')
           .set({ event_seq: sql<number>`event_seq` })
           .where('id', '=', runId)
-          .returning('event_seq')
+          .returning(['event_seq', 'event_writer'])
           .executeTakeFirst();
         if (!counter) return []; // the run (and its thread) was deleted: nobody can follow it any more
+        if (options.writer !== undefined && superseded(counter.event_writer, options.writer)) return [];
+        await options.alongside?.(trx);
+        if (events.length === 0) return [];
         const keys = [...new Set(events.map((e) => e.key))];
         const logged = new Set(
           (
@@ -69,6 +95,19 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
       });
       if (added.length > 0) bus?.publish(runId, added);
       return added;
+    },
+
+    /**
+     * Makes `writer` the latest attempt of its step: earlier attempts' appends (with `options.writer`) are
+     * dropped from now on. A retried attempt claims the log before reading what the earlier one streamed, so
+     * the earlier one, if it is still running somewhere (its heartbeats lost), cannot add to it any more.
+     */
+    async claim(runId: string, writer: Writer): Promise<void> {
+      await db
+        .updateTable('runs')
+        .set({ event_writer: writerKey(writer) })
+        .where('id', '=', runId)
+        .execute();
     },
 
     /** Events after `seq`, in order. */

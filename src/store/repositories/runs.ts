@@ -1,10 +1,10 @@
 import { ACTIVE_STATUSES } from '../../temporal/shared';
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { RunState } from '../../temporal/shared';
 import type { Db } from '../db';
 import { toJson } from '../json';
 import { keysetPage, type Page, type PageRequest, type Position } from '../pagination';
-import type { MessageTable, RunTable } from '../schema';
+import type { Database, MessageTable, RunTable } from '../schema';
 import { lockThread } from './threadLock';
 
 export type RunRow = Selectable<RunTable>;
@@ -82,8 +82,8 @@ export function runsRepository(db: Db) {
      * Writes the workflow's snapshot unless a newer one is already stored: retried, replayed or reordered
      * writes can never move a run backwards.
      */
-    async applyState(projectId: string, id: string, state: RunState): Promise<void> {
-      await db
+    async applyState(projectId: string, id: string, state: RunState, executor: Kysely<Database> = db): Promise<void> {
+      await executor
         .updateTable('runs')
         .set({
           version: state.version,
