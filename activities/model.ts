@@ -6,12 +6,15 @@ import { buildContext } from '../src/model/context';
 import { tokensOf } from '../src/model/tokens';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
-import type { FunctionToolCall, Usage } from '../src/temporal/shared';
+import type { FunctionToolCall, RunState, Usage } from '../src/temporal/shared';
 import type { ActivityDeps } from './index';
+import { persistRunState } from './persistence';
 import { openStepStream, type StepIds } from './stepStream';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
 export interface CallModelInput extends StepIds {
+  /** The run's `in_progress` snapshot, written (with its event) before anything else this step does. */
+  runState?: RunState;
   toolChoiceNone: boolean;
   /** Token use of the run so far: `max_prompt_tokens` and `max_completion_tokens` budget the whole run. */
   promptTokensUsed: number;
@@ -50,6 +53,7 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
           nonRetryable: true,
         });
       }
+      if (input.runState) await persistRunState(store, run, input.runState);
       const attempt = ctx.info.attempt;
       if (attempt > 1) {
         // An earlier attempt may have died mid-stream: start this step over on the same ids.

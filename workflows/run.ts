@@ -103,10 +103,15 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     return { ...state };
   }
 
-  /** Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. */
-  async function persistCurrent(): Promise<void> {
+  /** Mirrors the status into the Temporal UI (commands only, no round trip). */
+  function showStatus(): void {
     upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
     setCurrentDetails(`**${state.status}** · ${input.runId} on ${input.threadId}`);
+  }
+
+  /** Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. */
+  async function persistCurrent(): Promise<void> {
+    showStatus();
     const writer = state.status === 'requires_action' ? durableDb : db;
     await writer.persistRun({ projectId: input.projectId, runId: input.runId, state: { ...state } });
   }
@@ -198,9 +203,21 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         nonRetryable: true,
       });
     }
+    // Runs started before this patch wrote `in_progress` with a local activity of its own and completed the
+    // tool step and re-queued with two more; they replay that way. New runs save those round trips: the model
+    // call writes `in_progress` as its first act, and one local activity resumes the run after outputs.
+    const fewerRoundTrips = patched('model-call-writes-in-progress');
     for (let step = 1; ; step++) {
-      await transition('in_progress', { started_at: seconds() });
+      let startState: RunState | undefined;
+      if (fewerRoundTrips) {
+        if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('run loop cancelled');
+        startState = mutate('in_progress', { started_at: seconds() });
+        showStatus();
+      } else {
+        await transition('in_progress', { started_at: seconds() });
+      }
       const result = await model.callModel({
+        runState: startState,
         projectId: input.projectId,
         runId: input.runId,
         threadId: input.threadId,
@@ -235,6 +252,20 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: pendingCalls } },
       });
       await condition(() => outputs !== null);
+      if (fewerRoundTrips) {
+        showStatus();
+        // The tool_calls step completes, then the run is queued again (the resumed stream's first events).
+        await db.resumeRun({
+          projectId: input.projectId,
+          runId: input.runId,
+          stepId: result.stepId,
+          outputs: outputs ?? [],
+          completedAt: seconds(),
+          state: { ...state },
+        });
+        pendingCalls = [];
+        continue;
+      }
       const completeToolStep = () =>
         db.completeToolStep({
           projectId: input.projectId,

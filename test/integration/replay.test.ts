@@ -8,8 +8,12 @@ import { eventually, startTestService, type TestService } from '../support/servi
 
 const WORKFLOWS = path.resolve(__dirname, '../../workflows');
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
-/** `THREADLINE_RECORD_HISTORIES=1 npx jest test/integration/replay` refreshes the committed fixtures. */
-const RECORD = process.env.THREADLINE_RECORD_HISTORIES === '1';
+/**
+ * `THREADLINE_RECORD_HISTORIES=<tag> npx jest test/integration/replay -t recorded` saves what the current code
+ * records as `<scenario>-<tag>.json` (`1`: `<scenario>.json`). Keep the fixtures of every released shape of
+ * the workflow: each one is a run that may still be in flight somewhere when the next version deploys.
+ */
+const RECORD = process.env.THREADLINE_RECORD_HISTORIES;
 
 /**
  * Determinism: recorded histories of every way a run can end must replay against the current workflow
@@ -119,7 +123,10 @@ describe('run workflow replay', () => {
       const handle = await finished(thread.id, runId);
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, history, runId);
-      if (RECORD) fs.writeFileSync(path.join(FIXTURES, `${name}.json`), JSON.stringify(history));
+      if (RECORD) {
+        const file = RECORD === '1' ? `${name}.json` : `${name}-${RECORD}.json`;
+        fs.writeFileSync(path.join(FIXTURES, file), JSON.stringify(history));
+      }
     });
   });
 });
