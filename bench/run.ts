@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Client } from 'pg';
+import { startFakeModel } from '../test/support/fakeModel';
+import { POSTGRES_ADMIN_URL } from '../test/support/postgres';
+import { describeMachine, writeReport, type Report } from './report';
+import { ROOT } from './root';
+import { crash } from './scenarios/crash';
+import { firstToken } from './scenarios/firstToken';
+import { parked } from './scenarios/parked';
+import { perStep } from './scenarios/perStep';
+import { threadLength } from './scenarios/threadLength';
+import { throughput } from './scenarios/throughput';
+import { deploy, startTemporal, type Dialect } from './topology';
+import type { Row, ScenarioContext } from './types';
+
+export const SCENARIOS = { 1: firstToken, 2: perStep, 3: throughput, 4: parked, 5: threadLength, 6: crash } as const;
+type ScenarioId = keyof typeof SCENARIOS;
+
+export interface BenchOptions {
+  mode: 'quick' | 'full' | 'smoke';
+  only: ScenarioId[];
+  dialects: Dialect[];
+  /** Where BENCHMARKS.md and BENCHMARKS.json go. */
+  outDir: string;
+  log(message: string): void;
+}
+
+/** Runs the selected scenarios on each database and writes the report; returns it too. */
+export async function runBenchmarks(options: BenchOptions): Promise<Report> {
+  const started = Date.now();
+  const temporal = await startTemporal();
+  const model = await startFakeModel();
+  const rows: Row[] = [];
+  try {
+    for (const dialect of options.dialects) {
+      const shape = dialect === 'sqlite' ? 'all-in-one' : 'split';
+      for (const id of options.only) {
+        // A fresh deployment per scenario: no scenario measures what an earlier one left behind.
+        const dep = await deploy(temporal.address, dialect, shape, model.baseURL);
+        const ctx: ScenarioContext = {
+          dep,
+          model,
+          temporalPid: temporal.pid,
+          pick: (quick, full, smoke) => (options.mode === 'full' ? full : options.mode === 'smoke' ? smoke : quick),
+          deployAnother: (env, otherShape) =>
+            deploy(temporal.address, dialect, otherShape ?? shape, model.baseURL, env),
+          log: (message) => options.log(`[${dialect}] ${message}`),
+        };
+        try {
+          options.log(`[${dialect}] scenario ${id}…`);
+          rows.push(...(await SCENARIOS[id](ctx)));
+        } finally {
+          model.reset();
+          await dep.stop();
+        }
+      }
+    }
+    const report: Report = {
+      mode: options.mode === 'full' ? 'full' : 'quick',
+      startedAt: new Date(started).toISOString(),
+      minutes: (Date.now() - started) / 60_000,
+      machine: describeMachine(temporal.cliPath, await postgresVersion(), sqliteVersion()),
+      rows,
+      notes: findings(),
+    };
+    fs.mkdirSync(options.outDir, { recursive: true });
+    writeReport(report, path.join(options.outDir, 'BENCHMARKS.md'), path.join(options.outDir, 'BENCHMARKS.json'));
+    return report;
+  } finally {
+    await model.close();
+    await temporal.stop();
+  }
+}
+
+/** The hand-written analysis (what the numbers led to change, before and after), kept in bench/FINDINGS.md. */
+function findings(): string[] {
+  const file = path.join(ROOT, 'bench', 'FINDINGS.md');
+  return fs.existsSync(file) ? [fs.readFileSync(file, 'utf8').trim()] : [];
+}
+
+async function postgresVersion(): Promise<string> {
+  const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>('show server_version');
+    return result.rows[0]?.server_version ?? 'unknown';
+  } catch {
+    return 'unreachable';
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function sqliteVersion(): string {
+  const db = new Database(':memory:');
+  try {
+    return (db.prepare('select sqlite_version() as v').get() as { v: string }).v;
+  } finally {
+    db.close();
+  }
+}
+
+function parseArgs(argv: string[]): BenchOptions {
+  const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const only = (flag('only') ?? '1,2,3,4,5,6').split(',').map((s) => Number(s) as ScenarioId);
+  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (1–6)`);
+  const dialects = (flag('db') ?? 'sqlite,postgres').split(',') as Dialect[];
+  return {
+    mode: argv.includes('--full') ? 'full' : argv.includes('--smoke') ? 'smoke' : 'quick',
+    only,
+    dialects,
+    outDir: flag('out') ?? ROOT,
+    log: (message) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`),
+  };
+}
+
+if (require.main === module) {
+  runBenchmarks(parseArgs(process.argv.slice(2))).then(
+    (report) => {
+      const missed = report.rows.filter((r) => r.meets === false).length;
+      process.stdout.write(
+        `\nWrote BENCHMARKS.md and BENCHMARKS.json (${report.rows.length} figures, ${missed} targets missed).\n`,
+      );
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

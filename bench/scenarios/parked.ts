@@ -1,0 +1,144 @@
+import { firstAt, timedStream, wallMs } from '../client';
+import { cpuMs, rssMb } from '../procs';
+import { pool, summarize } from '../stats';
+import type { Deployment } from '../topology';
+import type { Row, ScenarioContext } from '../types';
+import { oneRoundResponder, processes } from './throughput';
+
+type Parked = { threadId: string; runId: string; callId: string };
+
+async function park(dep: Deployment, assistantId: string, count: number): Promise<Parked[]> {
+  return pool(Array.from({ length: count }), 20, async () => {
+    const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'park' }] });
+    const run = await dep.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistantId },
+      { pollIntervalMs: 50 },
+    );
+    if (run.status !== 'requires_action') throw new Error(`run ${run.id} ended ${run.status}, not parked`);
+    return { threadId: thread.id, runId: run.id, callId: run.required_action!.submit_tool_outputs.tool_calls[0]!.id };
+  });
+}
+
+/**
+ * 4. Parked runs: N runs waiting in `requires_action`; memory of each process after a quiet minute, the CPU
+ * they burn idle, the latency of resuming them all at once, then how punctually a short expiry fires.
+ */
+export async function parked(ctx: ScenarioContext): Promise<Row[]> {
+  const { dep, model } = ctx;
+  const count = ctx.pick(200, 1000, 5);
+  const idleMs = ctx.pick(15_000, 60_000, 1_000);
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  const assistant = await dep.openai.beta.assistants.create({ model: 'bench', tools: [tool] });
+  model.setResponder(oneRoundResponder);
+  const rows: Row[] = [];
+  const base = { scenario: '4. parked runs', dialect: dep.dialect };
+  try {
+    const pids = processes(dep, ctx.temporalPid);
+    const rssBefore = pids.map(([, pid]) => rssMb(pid));
+    const runs = await park(dep, assistant.id, count);
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the parking settle before the quiet window
+    const cpuBefore = pids.map(([, pid]) => cpuMs(pid));
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    const cpuAfter = pids.map(([, pid]) => cpuMs(pid));
+    const rssAfter = pids.map(([, pid]) => rssMb(pid));
+    pids.forEach(([name], i) => {
+      const growthPer1000 = ((rssAfter[i]! - rssBefore[i]!) * 1000) / count;
+      const isWorker = /worker/.test(name);
+      rows.push({
+        ...base,
+        case: `${count} runs parked, ${idleMs / 1000} s idle`,
+        metric: `memory growth per 1,000 parked runs: ${name}`,
+        unit: 'MB',
+        value: { n: count, p50: growthPer1000, p99: NaN },
+        note: `RSS ${rssBefore[i]!.toFixed(0)} → ${rssAfter[i]!.toFixed(0)} MB`,
+        ...(isWorker ? { target: '≤ 50 MB', meets: growthPer1000 <= 50 } : {}),
+      });
+      rows.push({
+        ...base,
+        case: `${count} runs parked, ${idleMs / 1000} s idle`,
+        metric: `idle CPU: ${name}`,
+        unit: '% of a core',
+        value: { n: 1, p50: (100 * (cpuAfter[i]! - cpuBefore[i]!)) / idleMs, p99: NaN },
+      });
+    });
+
+    // Every output arrives at once (50 clients); each is timed from its POST to its run's completion.
+    const resumeStarted = wallMs();
+    const resumed = await pool(runs, 50, async (r) => {
+      const stream = await timedStream(`${dep.baseURL}/threads/${r.threadId}/runs/${r.runId}/submit_tool_outputs`, {
+        tool_outputs: [{ tool_call_id: r.callId, output: 'ok' }],
+        stream: true,
+      });
+      return firstAt(stream.events, 'thread.run.completed')! - stream.start;
+    });
+    const wall = wallMs() - resumeStarted;
+    rows.push({
+      ...base,
+      case: `${count} parked runs resumed by 50 clients`,
+      metric: 'submit → run completed',
+      unit: 'ms',
+      value: summarize(resumed),
+      note: `all ${count} done in ${(wall / 1000).toFixed(1)} s`,
+    });
+    ctx.log(`parked: ${count} runs resumed, p50 ${summarize(resumed).p50.toFixed(0)} ms`);
+  } finally {
+    model.setResponder(undefined);
+  }
+
+  rows.push(...(await expiryAccuracy(ctx)));
+  return rows;
+}
+
+/** Runs parked with a 5 s expiry: how late `thread.run.expired` reaches a watching client after `expires_at`. */
+async function expiryAccuracy(ctx: ScenarioContext): Promise<Row[]> {
+  const dep = await ctx.deployAnother({ THREADLINE_RUN_EXPIRY_SECONDS: '5' });
+  try {
+    const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+    const assistant = await dep.openai.beta.assistants.create({ model: 'bench', tools: [tool] });
+    ctx.model.setResponder(oneRoundResponder);
+    const count = ctx.pick(10, 30, 2);
+    // Each run is watched from its requires_action on, as soon as it parks.
+    const lateness = await pool(Array.from({ length: count }), count, async () => {
+      const [r] = await park(dep, assistant.id, 1);
+      const run = await dep.openai.beta.threads.runs.retrieve(r!.runId, { thread_id: r!.threadId });
+      const log = await timedStream(`${dep.baseURL}/threads/${r!.threadId}/runs/${r!.runId}/events`);
+      const requiresActionSeq = log.events.length - 1; // seqs 1..n, then `done`
+      return (await expiredSeenAt(dep, r!, requiresActionSeq)) - run.expires_at! * 1000;
+    });
+    return [
+      {
+        scenario: '4. parked runs',
+        dialect: dep.dialect,
+        case: `expiry after 5 s, ${count} runs`,
+        metric: 'thread.run.expired seen − expires_at',
+        unit: 'ms',
+        value: summarize(lateness),
+        note: 'expires_at is whole seconds; the workflow timer fires at that instant',
+      },
+    ];
+  } finally {
+    ctx.model.setResponder(undefined);
+    await dep.stop();
+  }
+}
+
+/** Follows the run's log past its requires_action (the `lastId`-th event) and returns when `expired` arrived. */
+async function expiredSeenAt(dep: Deployment, r: Parked, lastId: number): Promise<number> {
+  const response = await fetch(`${dep.baseURL}/threads/${r.threadId}/runs/${r.runId}/events`, {
+    headers: { 'Last-Event-ID': String(lastId) },
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = (await reader.read()) as { done: boolean; value?: Uint8Array };
+    if (done) throw new Error(`stream ended without thread.run.expired: ${text}`);
+    text += decoder.decode(value, { stream: true });
+    if (text.includes('event: thread.run.expired')) {
+      const at = wallMs();
+      await reader.cancel();
+      return at;
+    }
+  }
+}

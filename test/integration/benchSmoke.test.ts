@@ -1,0 +1,37 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runBenchmarks } from '../../bench/run';
+import type { Row } from '../../bench/types';
+
+/**
+ * Benchmarks never run inside `npm test`; this keeps the harness itself working: a smoke-sized pass of two
+ * scenarios on SQLite, through real child processes, must produce a complete report.
+ */
+jest.setTimeout(180_000);
+
+it('the benchmark harness produces a report', async () => {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-smoke-'));
+  try {
+    const report = await runBenchmarks({
+      mode: 'smoke',
+      only: [1, 2],
+      dialects: ['sqlite'],
+      outDir,
+      log: () => undefined,
+    });
+    const metric = (name: string): Row | undefined => report.rows.find((r) => r.metric === name);
+    expect(metric('first thread.message.delta')?.value.p50).toBeGreaterThan(0);
+    expect(metric('first thread.message.delta')?.direct?.p50).toBeGreaterThan(0);
+    expect(metric('added per model step')?.value.n).toBe(1);
+    expect(report.machine.cores).toBe(os.cpus().length);
+    expect(report.machine.temporal).toMatch(/Server \d+\.\d+/);
+    const markdown = fs.readFileSync(path.join(outDir, 'BENCHMARKS.md'), 'utf8');
+    expect(markdown).toContain('## 1. first token');
+    expect(markdown).toContain('## 2. per step');
+    const json = JSON.parse(fs.readFileSync(path.join(outDir, 'BENCHMARKS.json'), 'utf8')) as { rows: Row[] };
+    expect(json.rows).toHaveLength(report.rows.length);
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+});
