@@ -94,9 +94,18 @@ export async function openStepStream(
   function enqueue(op: Op): void {
     if (failure !== undefined) return; // settle() reports it; nothing more is written
     queue.push(op);
-    // Cleared in a later tick, after the assignment (drain() may finish synchronously).
-    draining ??= drain().finally(() => {
+    kick();
+  }
+
+  /**
+   * Starts a drain unless one is running. A drain that finishes re-checks the queue itself: an op queued
+   * between its last look and its end would otherwise wait for the next op, or be missed by settle().
+   */
+  function kick(): void {
+    if (draining || failure !== undefined || queue.length === 0) return;
+    draining = drain().finally(() => {
       draining = undefined;
+      kick();
     });
   }
 

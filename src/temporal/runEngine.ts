@@ -67,6 +67,10 @@ export function runEngine(client: Client, taskQueue: string) {
         // Run ids are never reused; a duplicate start is a bug, not a retry to absorb.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
+        // A workflow task handed to a worker that then died is retried elsewhere after this long, not the
+        // default 10 s (bench/FINDINGS.md: recovery). Run tasks are short; local activities that run longer
+        // keep their task alive with heartbeats.
+        workflowTaskTimeout: '4s',
         typedSearchAttributes: [
           { key: ThreadIdKey, value: input.threadId },
           { key: AssistantIdKey, value: input.assistantId },

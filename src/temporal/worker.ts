@@ -38,8 +38,9 @@ export async function startWorker(opts: {
     shutdownGraceTime: '10s',
     // Heartbeats go out at least every second, so a cancel reaches a streaming model call within about a second.
     maxHeartbeatThrottleInterval: '1s',
-    // After a worker dies, its cached runs move to another worker after this long instead of the default 10 s.
-    stickyQueueScheduleToStartTimeout: '3s',
+    // After a worker dies, its cached runs move to another worker after this long instead of the default 10 s
+    // (bench/FINDINGS.md: recovery time). A busy worker that misses it only costs the other a history replay.
+    stickyQueueScheduleToStartTimeout: '1s',
   });
   const finished = worker.run();
   return { worker, finished, connection };
