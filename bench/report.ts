@@ -33,8 +33,9 @@ export function describeMachine(temporalCli: string, postgresVersion: string, sq
   };
 }
 
-const fmt = (n: number | undefined, unit = '') => {
-  if (n === undefined || Number.isNaN(n)) return '–';
+// JSON has no NaN: a figure without a p99 reads back from BENCHMARKS.json as null.
+const fmt = (n: number | null | undefined, unit = '') => {
+  if (n === undefined || n === null || Number.isNaN(n)) return '–';
   const digits = Math.abs(n) >= 100 ? 0 : Math.abs(n) >= 10 ? 1 : 2;
   return `${n.toFixed(digits)}${unit}`;
 };
