@@ -45,7 +45,7 @@ export async function crash(ctx: ScenarioContext): Promise<Row[]> {
         note:
           kind === 'while streaming'
             ? 'includes the model call starting over (0.5 s stream)'
-            : 'a cached run moves on after the 3 s sticky schedule-to-start timeout',
+            : 'a run cached on the dead worker moves after 1 s (sticky timeout); a task it held, after the 4 s task timeout',
         target: `≤ heartbeat timeout + 1.5 s = ${HEARTBEAT_TIMEOUT_S * 1000 + 1500}`,
         meets: value.p50 <= HEARTBEAT_TIMEOUT_S * 1000 + 1500,
       });
