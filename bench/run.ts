@@ -17,6 +17,14 @@ import type { Row, ScenarioContext } from './types';
 
 export const SCENARIOS = { 1: firstToken, 2: perStep, 3: throughput, 4: parked, 5: threadLength, 6: crash } as const;
 type ScenarioId = keyof typeof SCENARIOS;
+const SCENARIO_NAMES: Record<ScenarioId, string> = {
+  1: '1. first token',
+  2: '2. per step',
+  3: '3. throughput',
+  4: '4. parked runs',
+  5: '5. thread length',
+  6: '6. crash recovery',
+};
 
 export interface BenchOptions {
   mode: 'quick' | 'full' | 'smoke';
@@ -51,6 +59,20 @@ export async function runBenchmarks(options: BenchOptions): Promise<Report> {
         try {
           options.log(`[${dialect}] scenario ${id}…`);
           rows.push(...(await SCENARIOS[id](ctx)));
+        } catch (error) {
+          // One scenario failing must not lose the others' figures: it is reported as a failure instead.
+          if (options.mode === 'smoke') throw error;
+          const message = (error as Error).message.split('\n')[0] ?? String(error);
+          options.log(`[${dialect}] scenario ${id} FAILED: ${message}`);
+          rows.push({
+            scenario: SCENARIO_NAMES[id],
+            dialect,
+            case: 'scenario failed',
+            metric: 'error',
+            unit: '',
+            value: { n: 0, p50: NaN, p99: NaN },
+            note: message,
+          });
         } finally {
           model.reset();
           await dep.stop();

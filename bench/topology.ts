@@ -143,22 +143,23 @@ export async function deploy(
     ...extraEnv,
   };
   const connection = await Connection.connect({ address: temporalAddress });
+  /** Worker identities (`pid@host`) the server has seen polling the run queue recently (dead ones linger). */
   const pollers = async () => {
     const response = await connection.workflowService.describeTaskQueue({
       namespace: 'default',
       taskQueue: { name: taskQueue },
       taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
     });
-    return response.pollers?.length ?? 0;
+    return (response.pollers ?? []).map((p) => p.identity ?? '');
   };
+  const polling = async (pid: number) => (await pollers()).some((identity) => identity.startsWith(`${pid}@`));
   const baseURL = `http://127.0.0.1:${port}/v1`;
   const apiUp = async () => (await fetch(`${baseURL}/assistants?limit=1`)).ok;
 
   const workers: ThreadlineProcess[] = [];
   const startWorker = async () => {
-    const before = await pollers();
     const proc = spawnRole('worker', { ...env, PORT: '0' });
-    await waitFor('threadline worker', async () => (await pollers()) > before, proc);
+    await waitFor('threadline worker', () => polling(proc.pid), proc);
     workers.push(proc);
     return proc;
   };
@@ -166,7 +167,7 @@ export async function deploy(
   let api: ThreadlineProcess;
   if (shape === 'all-in-one') {
     api = spawnRole('start', env);
-    await waitFor('threadline start', async () => (await apiUp()) && (await pollers()) > 0, api);
+    await waitFor('threadline start', async () => (await apiUp()) && (await polling(api.pid)), api);
     workers.push(api);
   } else {
     api = spawnRole('api', env);
