@@ -4,11 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import OpenAI from 'openai';
-import pino from 'pino';
-import { locateTemporalCli } from '../src/temporal/cliLocator';
-import { startDevServer, type DevServer } from '../src/temporal/devServer';
 import { createThrowawayDatabase } from '../test/support/postgres';
 import { freePort } from '../test/support/ports';
+import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
 import { ROOT } from './root';
 
 // BENCH_THREADLINE_CLI points the harness at another build (e.g. a worktree of an earlier commit) to measure
@@ -18,33 +16,8 @@ const CLI = process.env.BENCH_THREADLINE_CLI ?? path.join(ROOT, 'dist', 'src', '
 export type Dialect = 'sqlite' | 'postgres';
 
 /** One Temporal dev server for the whole benchmark run, persisting to a file as `npm start` does. */
-export async function startTemporal(): Promise<DevServer & { cliPath: string; dataDir: string }> {
-  const logger = pino({ level: 'warn' });
-  const cliPath = await locateTemporalCli({
-    configuredPath: process.env.TEMPORAL_CLI_PATH,
-    envPath: process.env.PATH,
-    dataDir: path.join(ROOT, '.threadline'),
-    logger,
-  });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-bench-temporal-'));
-  const server = await startDevServer({
-    cliPath,
-    dataDir,
-    port: await freePort(),
-    uiPort: 0,
-    namespace: 'default',
-    logger,
-    ui: false,
-  });
-  return {
-    ...server,
-    cliPath,
-    dataDir,
-    async stop() {
-      await server.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+export function startTemporal(): Promise<ScratchTemporal> {
+  return startScratchTemporal(ROOT, 'threadline-bench-temporal-');
 }
 
 export interface ThreadlineProcess {

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { startThreadline, type Running } from '../../src/runtime';
-import { killLeftoverCliProcesses, spawnCli, type CliProcess } from '../support/cli';
+import { killLeftoverCliProcesses, spawnWorkerFor, type CliProcess } from '../support/cli';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { DIALECTS, eventually, startTestService, type TestService } from '../support/service';
 
@@ -45,12 +45,7 @@ describe.each(DIALECTS)('surviving crashes (%s)', (dialect) => {
   beforeEach(() => model.reset());
   afterEach(() => killLeftoverCliProcesses());
 
-  async function startWorker(): Promise<CliProcess> {
-    const { PORT: _port, ...env } = svc.env;
-    const child = spawnCli(['worker'], { ...env, LOG_LEVEL: 'info' });
-    await child.waitFor(/worker polling/, 30_000);
-    return child;
-  }
+  const startWorker = (): Promise<CliProcess> => spawnWorkerFor(svc, 30_000);
 
   async function crash(child: CliProcess | undefined): Promise<void> {
     child?.child.kill('SIGKILL');

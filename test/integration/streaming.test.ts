@@ -29,6 +29,16 @@ const MESSAGE_STEP = [
   'thread.message.completed',
   'thread.run.step.completed',
 ];
+/** A message step whose message ends `incomplete` (cut by the token limit, or left by a failed attempt). */
+const INCOMPLETE_MESSAGE_STEP = [
+  'thread.run.step.created',
+  'thread.run.step.in_progress',
+  'thread.message.created',
+  'thread.message.in_progress',
+  'thread.message.delta',
+  'thread.message.incomplete',
+  'thread.run.step.completed',
+];
 /** What a stream sends after `submit_tool_outputs`: the answered step completes, then the run goes on. */
 const RESUMED_TO_COMPLETION = [
   'thread.run.step.completed',
@@ -250,18 +260,7 @@ describe.each(DIALECTS)('streaming runs (%s)', (dialect) => {
     it('ends a reply cut by the token limit message → step → run, as incomplete', async () => {
       model.script({ kind: 'text', text: 'This reply runs into the limit', finishReason: 'length' });
       const res = await streamRun(await newThread());
-      expect(shape(res.frames)).toEqual([
-        ...OPENING,
-        'thread.run.step.created',
-        'thread.run.step.in_progress',
-        'thread.message.created',
-        'thread.message.in_progress',
-        'thread.message.delta',
-        'thread.message.incomplete',
-        'thread.run.step.completed',
-        'thread.run.incomplete',
-        'done',
-      ]);
+      expect(shape(res.frames)).toEqual([...OPENING, ...INCOMPLETE_MESSAGE_STEP, 'thread.run.incomplete', 'done']);
       const byName = (name: string) => dataOf(res.frames.find((f) => f.event === name)!);
       expect(byName('thread.message.incomplete')).toMatchObject({ incomplete_details: { reason: 'max_tokens' } });
       expect(byName('thread.run.incomplete')).toMatchObject({
@@ -513,13 +512,7 @@ describe.each(DIALECTS)('streaming runs (%s)', (dialect) => {
       const res = await streamRun(await newThread());
       expect(shape(res.frames)).toEqual([
         ...OPENING,
-        'thread.run.step.created',
-        'thread.run.step.in_progress',
-        'thread.message.created',
-        'thread.message.in_progress',
-        'thread.message.delta',
-        'thread.message.incomplete',
-        'thread.run.step.completed',
+        ...INCOMPLETE_MESSAGE_STEP,
         'thread.run.step.created',
         'thread.run.step.in_progress',
         'thread.run.step.delta',

@@ -2,7 +2,7 @@ import type { TextDelta } from 'openai/resources/beta/threads/messages';
 import { createStore } from '../../src/store';
 import { RunEventBus } from '../../src/streaming/bus';
 import { listenForRunEvents } from '../../src/streaming/pgListener';
-import { killLeftoverCliProcesses, spawnCli, type CliProcess } from '../support/cli';
+import { killLeftoverCliProcesses, spawnWorkerFor } from '../support/cli';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { startTestService, type TestService } from '../support/service';
 import { names, readSse } from '../support/sse';
@@ -18,15 +18,12 @@ jest.setTimeout(120_000);
 describe('streaming with the API and a worker in separate processes (postgres)', () => {
   let svc: TestService;
   let model: FakeModel;
-  let worker: CliProcess;
   let assistantId: string;
 
   beforeAll(async () => {
     model = await startFakeModel();
     svc = await startTestService('postgres', { OPENAI_BASE_URL: model.baseURL }, { worker: false });
-    const { PORT: _port, ...env } = svc.env;
-    worker = spawnCli(['worker'], { ...env, LOG_LEVEL: 'info' });
-    await worker.waitFor(/worker polling/, 60_000);
+    await spawnWorkerFor(svc);
     const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
     assistantId = (await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool] })).id;
   });

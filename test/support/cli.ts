@@ -19,6 +19,14 @@ export function killLeftoverCliProcesses(): void {
   live.clear();
 }
 
+/** `threadline worker` as a child process on a test service's settings, once it polls. */
+export async function spawnWorkerFor(svc: { env: Record<string, string> }, timeoutMs = 60_000): Promise<CliProcess> {
+  const { PORT: _port, ...env } = svc.env;
+  const child = spawnCli(['worker'], { ...env, LOG_LEVEL: 'info' });
+  await child.waitFor(/worker polling/, timeoutMs);
+  return child;
+}
+
 /** Runs the built `threadline` CLI as a real child process, as a user would. */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
   if (!fs.existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first (npm test does)`);

@@ -1,16 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { locateTemporalCli } from '../../src/temporal/cliLocator';
-import { startDevServer, type DevServer } from '../../src/temporal/devServer';
-import { freePort } from './ports';
 import { ensurePythonOpenAI } from './python';
+import { startScratchTemporal, type ScratchTemporal } from './temporal';
 
-export interface SharedTemporal {
-  server: DevServer;
-  dataDir: string;
-}
+export type SharedTemporal = ScratchTemporal;
 
 /**
  * One real Temporal dev server (the `temporal` binary, not a mock) for the whole test run, started before
@@ -18,26 +10,11 @@ export interface SharedTemporal {
  * API + worker on its own task queue against it. Globals set here are visible to globalTeardown.
  */
 export default async function globalSetup(): Promise<void> {
-  const logger = pino({ level: 'warn' });
+  const root = path.resolve(__dirname, '../..');
   // The Python SDK tests need the official `openai` package; installed once from PyPI, then reused.
-  process.env.THREADLINE_TEST_PYTHON = ensurePythonOpenAI(path.resolve(__dirname, '../..'));
-  const cliPath = await locateTemporalCli({
-    configuredPath: process.env.TEMPORAL_CLI_PATH,
-    envPath: process.env.PATH,
-    dataDir: path.resolve(__dirname, '../../.threadline'),
-    logger,
-  });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-temporal-'));
-  const server = await startDevServer({
-    cliPath,
-    dataDir,
-    port: await freePort(),
-    uiPort: 0,
-    namespace: 'default',
-    logger,
-    ui: false,
-  });
+  process.env.THREADLINE_TEST_PYTHON = ensurePythonOpenAI(root);
+  const server = await startScratchTemporal(root, 'threadline-temporal-');
   process.env.THREADLINE_TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.TEMPORAL_CLI_PATH = cliPath;
-  (globalThis as { __threadlineTemporal?: SharedTemporal }).__threadlineTemporal = { server, dataDir };
+  process.env.TEMPORAL_CLI_PATH = server.cliPath;
+  (globalThis as { __threadlineTemporal?: SharedTemporal }).__threadlineTemporal = server;
 }
