@@ -6,7 +6,7 @@ import type { MessageRow } from '../src/store/repositories/messages';
 import type { NewRunEvent } from '../src/store/repositories/runEvents';
 import type { RunStepRow } from '../src/store/repositories/runSteps';
 import {
-  callKeyPrefix,
+  callsKeyPrefix,
   messageStatus,
   stepStatus,
   textDelta,
@@ -434,8 +434,7 @@ async function alreadyStreamed(store: Store, ids: StepIds): Promise<AlreadyStrea
     .map((e) => (JSON.parse(e.data) as TextDelta).delta.content[0]?.text.value ?? '')
     .join('');
   const calls: AlreadyStreamed['calls'] = [];
-  const prefix = callKeyPrefix(ids.toolStepId, 0).replace(/0:$/, '');
-  for (const e of await store.runEvents.withKeyPrefix(ids.runId, prefix)) {
+  for (const e of await store.runEvents.withKeyPrefix(ids.runId, callsKeyPrefix(ids.toolStepId))) {
     for (const call of (JSON.parse(e.data) as CallDelta).delta.step_details.tool_calls) {
       const slot = (calls[call.index] ??= { id: '', name: '', arguments: '' });
       if (call.id) slot.id = call.id;

@@ -259,21 +259,16 @@ export function runsService(deps: ServiceDeps) {
       const row = await load(scope, threadId, runId);
       const refuse = (status: string) => badRequest(`Runs in status "${status}" do not accept tool outputs.`);
       if (isTerminal(row.status)) throw refuse(row.status);
+      // A streamed answer starts right after the `requires_action` these outputs answer, so it opens with that
+      // tool_calls step completing; read before the submission moves the run on.
+      const resumeAfter = body.stream ? await store.runEvents.lastSeqOf(runId, 'thread.run.requires_action') : 0;
       try {
         const state = await engine.submitToolOutputs(runId, { tool_outputs: body.tool_outputs });
-        return runObject(row, await applied(scope, runId, state));
+        return { run: runObject(row, await applied(scope, runId, state)), resumeAfter };
       } catch (error) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
         throw refuse((await reconcileClosed(scope, threadId, runId)).status);
       }
-    },
-
-    /**
-     * Where the stream of a submit_tool_outputs call starts: right after the `requires_action` it answers,
-     * so it opens with that tool_calls step completing. Read before the submission is sent.
-     */
-    resumePoint(runId: string): Promise<number> {
-      return store.runEvents.lastSeqOf(runId, 'thread.run.requires_action');
     },
 
     /** Streams the run's log after `afterSeq` into `sink` until the run stops for the client (see followRun). */

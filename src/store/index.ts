@@ -16,7 +16,6 @@ export function createStore(db: Db, bus?: RunEventBus) {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     db,
-    postgres,
     assistants: assistantsRepository(db),
     threads: threadsRepository(db),
     messages: messagesRepository(db),

@@ -48,8 +48,9 @@ export function textDelta(messageId: string, offset: number, value: string): New
   };
 }
 
-/** Key prefix of a tool_calls step's deltas for call `index`. */
-export const callKeyPrefix = (stepId: string, index: number) => `${stepId}:call${index}:`;
+/** Key prefix of all of a tool_calls step's deltas, and of those for call `index`. */
+export const callsKeyPrefix = (stepId: string) => `${stepId}:call`;
+export const callKeyPrefix = (stepId: string, index: number) => `${callsKeyPrefix(stepId)}${index}:`;
 
 function stepDelta(stepId: string, call: Record<string, unknown>): Record<string, unknown> {
   return {

@@ -83,9 +83,8 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
   router.post(`${base}/:run_id/submit_tool_outputs`, async (req, res) => {
     const [thread, run] = [threadId(req), runId(req)];
     const body = parseRequest(SubmitToolOutputsBody, req.body ?? {});
-    const from = body.stream ? await runs.resumePoint(run) : 0;
-    const resumed = await runs.submitToolOutputs(scopeOf(res), thread, run, body);
-    if (body.stream) await streamEvents(req, res, resumed, from);
+    const { run: resumed, resumeAfter } = await runs.submitToolOutputs(scopeOf(res), thread, run, body);
+    if (body.stream) await streamEvents(req, res, resumed, resumeAfter);
     else sendRun(res, resumed);
   });
   router.get(`${base}/:run_id/steps`, async (req, res) => {
