@@ -1,8 +1,10 @@
 import type { Logger } from '../src/logger';
 import type { ModelEndpoint } from '../src/model/client';
 import type { Store } from '../src/store';
+import type { ServerToolExecutor, ToolType } from '../src/tools';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
+import { toolActivities } from './tools';
 
 export interface ModelSettings {
   endpoint: ModelEndpoint;
@@ -11,10 +13,21 @@ export interface ModelSettings {
   idleTimeoutMs: number;
 }
 
+/** The built-in tools this worker can run; a run offers the model only these (besides its functions). */
+export interface ToolServices {
+  executors: Partial<Record<'code_interpreter' | 'file_search', ServerToolExecutor>>;
+  available: ReadonlySet<ToolType>;
+}
+
+export function toolServices(executors: ToolServices['executors'] = {}): ToolServices {
+  return { executors, available: new Set(Object.keys(executors) as ToolType[]) };
+}
+
 export interface ActivityDeps {
   store: Store;
   logger: Logger;
   model: ModelSettings;
+  tools: ToolServices;
 }
 
 /**
@@ -25,5 +38,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...persistenceActivities(deps),
     ...modelActivities(deps),
+    ...toolActivities(deps),
   };
 }

@@ -1,15 +1,16 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { ChatCompletionCreateParamsStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { classifyModelError, createModelClient } from '../src/model/client';
 import { buildContext } from '../src/model/context';
 import { tokensOf } from '../src/model/tokens';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
-import type { FunctionToolCall, RunState, Usage } from '../src/temporal/shared';
+import type { FunctionToolCall, RunState, ServerToolCall, Usage } from '../src/temporal/shared';
+import { toolbox, type DeclaredTool, type StoredToolChoice, type Toolbox } from '../src/tools';
 import type { ActivityDeps } from './index';
 import { persistRunState } from './persistence';
-import { openStepStream, type StepIds } from './stepStream';
+import { openStepStream, type MadeCall, type StepIds } from './stepStream';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
 export interface CallModelInput extends StepIds {
@@ -23,18 +24,21 @@ export interface CallModelInput extends StepIds {
 
 export type CallModelResult =
   | { kind: 'message'; usage: Usage }
-  | { kind: 'tool_calls'; stepId: string; toolCalls: FunctionToolCall[]; usage: Usage }
+  | {
+      kind: 'tool_calls';
+      stepId: string;
+      /** Function calls, for the client (`required_action`); may be empty when only built-ins were called. */
+      toolCalls: FunctionToolCall[];
+      /** Built-in calls the server runs before the client is asked (absent in runs recorded before them). */
+      serverCalls?: ServerToolCall[];
+      usage: Usage;
+    }
   | { kind: 'incomplete'; reason: 'max_completion_tokens' | 'max_prompt_tokens'; usage: Usage };
-
-type RunTool = {
-  type: string;
-  function?: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
-};
 
 const ZERO: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 const HEARTBEAT_MS = 1_000;
 
-export function modelActivities({ store, model, logger }: ActivityDeps) {
+export function modelActivities({ store, model, logger, tools }: ActivityDeps) {
   const client = createModelClient(model.endpoint);
 
   return {
@@ -71,16 +75,23 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       if (promptTokensLeft !== undefined && promptTokensLeft <= 0) {
         return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
       }
-      const context = await buildContext(store, run, {
-        contextWindowTokens: model.contextWindowTokens,
-        completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
-        promptTokensLeft,
-      });
+      const offered = toolbox(fromJson<DeclaredTool[]>(run.tools), tools.available);
+      const context = await buildContext(
+        store,
+        run,
+        {
+          contextWindowTokens: model.contextWindowTokens,
+          completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
+          promptTokensLeft,
+        },
+        offered,
+      );
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
-      const request = chatRequest(run, context.messages, input.toolChoiceNone, budgetLeft);
+      const request = chatRequest(run, context.messages, offered, input.toolChoiceNone, budgetLeft);
       const step = await openStepStream(store, logger, input, attempt, {
         parallelToolCalls: Boolean(run.parallel_tool_calls),
+        tools: offered,
       });
       const abort = new AbortController();
       let stalled = false;
@@ -146,7 +157,7 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       const toolCalls = step.toolCalls();
       const usage = reportedUsage ?? {
         prompt_tokens: context.promptTokens,
-        completion_tokens: tokensOf(text) + toolCalls.reduce((n, c) => n + tokensOf(c.function.arguments), 0),
+        completion_tokens: tokensOf(text) + toolCalls.reduce((n, c) => n + tokensOf(c.arguments), 0),
         total_tokens: 0,
       };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
@@ -166,15 +177,30 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       }
       step.finishToolStep(toolCalls, usage);
       await step.settle();
-      return { kind: 'tool_calls', stepId: input.toolStepId, toolCalls, usage };
+      return { kind: 'tool_calls', stepId: input.toolStepId, ...routeCalls(toolCalls), usage };
     },
   };
+}
+
+/** Who answers each call: function calls go to the client, built-in calls to the server's executors. */
+function routeCalls(calls: MadeCall[]): { toolCalls: FunctionToolCall[]; serverCalls: ServerToolCall[] } {
+  const toolCalls: FunctionToolCall[] = [];
+  const serverCalls: ServerToolCall[] = [];
+  for (const call of calls) {
+    if (call.kind.executor === 'client') {
+      toolCalls.push({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } });
+    } else {
+      serverCalls.push({ id: call.id, type: call.kind.type as ServerToolCall['type'], arguments: call.arguments });
+    }
+  }
+  return { toolCalls, serverCalls };
 }
 
 /** The Chat Completions request for this step, from the run's effective settings. */
 function chatRequest(
   run: RunRow,
   messages: ChatCompletionCreateParamsStreaming['messages'],
+  tools: Toolbox,
   toolChoiceNone: boolean,
   budgetLeft: number | undefined,
 ): ChatCompletionCreateParamsStreaming {
@@ -192,17 +218,11 @@ function chatRequest(
   const format = fromJson<'auto' | ChatCompletionCreateParamsStreaming['response_format']>(run.response_format);
   if (format !== 'auto' && format) request.response_format = format;
 
-  const tools: ChatCompletionTool[] = fromJson<RunTool[]>(run.tools)
-    .filter((tool) => tool.type === 'function' && tool.function)
-    .map((tool) => ({ type: 'function', function: tool.function! }));
-  if (tools.length > 0) {
-    request.tools = tools;
+  // Built-in tools this server cannot run are simply not offered: the run is a plain chat without them.
+  if (tools.chatTools.length > 0) {
+    request.tools = tools.chatTools;
     request.parallel_tool_calls = Boolean(run.parallel_tool_calls);
-    const choice = fromJson<string | { type: string; function?: { name: string } }>(run.tool_choice);
-    if (toolChoiceNone) request.tool_choice = 'none';
-    else if (typeof choice === 'string') request.tool_choice = choice as 'auto' | 'none' | 'required';
-    else if (choice.type === 'function' && choice.function)
-      request.tool_choice = { type: 'function', function: { name: choice.function.name } };
+    request.tool_choice = toolChoiceNone ? 'none' : tools.toolChoice(fromJson<StoredToolChoice>(run.tool_choice));
   }
   return request;
 }

@@ -1,3 +1,4 @@
+import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { runStatus, stepStatus } from '../src/streaming/events';
 import type { RunState } from '../src/temporal/shared';
 import { runObjectAt, runStepObject } from '../src/wire/runs';
@@ -5,13 +6,8 @@ import { closeOpenRunItems, type OpenItemsEnding } from '../src/store/runEnding'
 import { fromJson, toJson } from '../src/store/json';
 import type { Store } from '../src/store';
 import type { RunRow } from '../src/store/repositories/runs';
+import { SERVER_SOURCE } from '../src/store/repositories/toolOutputs';
 import type { ActivityDeps } from './index';
-
-type StoredToolCall = {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string; output: string | null };
-};
 
 /**
  * Short database writes the run workflow makes on every transition (run as local activities: no server
@@ -32,7 +28,10 @@ export function persistenceActivities({ store }: ActivityDeps) {
       if (row) await persistRunState(store, row, input.state);
     },
 
-    /** The tool_calls step completes when the outputs arrive (runs started before resumeRun existed). */
+    /**
+     * The tool_calls step completes: when the client's outputs arrive (runs started before resumeRun existed),
+     * or when a step of built-in calls only has run them all.
+     */
     completeToolStep: (input: ToolStepCompletion) => completeToolStep(store, input),
 
     /** When a run ends early: its open step gets the run's fate, its unfinished message becomes incomplete. */
@@ -44,8 +43,13 @@ export function persistenceActivities({ store }: ActivityDeps) {
 
 interface ToolStepCompletion {
   projectId: string;
+  /** Absent in runs recorded before built-in tools (their outputs all came inline). */
+  runId?: string;
   stepId: string;
+  /** The client's outputs when they came inline (the Signal, and runs recorded before stored outputs). */
   outputs: Array<{ tool_call_id: string; output: string }>;
+  /** The key under which the API stored the client's outputs (see migration 007). */
+  storedAs?: string;
   completedAt: number;
 }
 
@@ -61,7 +65,10 @@ export async function persistRunState(store: Store, row: RunRow, state: RunState
   });
 }
 
-/** The tool_calls step completes when the outputs arrive, each `function.output` filled in. */
+/**
+ * The tool_calls step completes with every call's result filled in: each function's `output` from the client,
+ * each built-in call as its executor recorded it.
+ */
 async function completeToolStep(store: Store, input: ToolStepCompletion): Promise<void> {
   const step = await store.runSteps.findById(input.projectId, input.stepId);
   if (!step) return;
@@ -70,9 +77,24 @@ async function completeToolStep(store: Store, input: ToolStepCompletion): Promis
     if (step.status === 'completed') await store.runEvents.append(step.run_id, [stepStatus(runStepObject(step))]);
     return;
   }
-  const details = fromJson<{ type: 'tool_calls'; tool_calls: StoredToolCall[] }>(step.step_details);
-  const byId = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
-  for (const call of details.tool_calls) call.function.output = byId.get(call.id) ?? call.function.output;
+  const details = fromJson<{ type: 'tool_calls'; tool_calls: ToolCall[] }>(step.step_details);
+  const outputs = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
+  if (input.storedAs !== undefined) {
+    for (const row of await store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs)) {
+      outputs.set(row.call_id, row.output);
+    }
+  }
+  const ids = details.tool_calls.filter((call) => call.type !== 'function').map((call) => call.id);
+  const results = new Map(
+    (await store.toolOutputs.forSource(input.projectId, step.run_id, SERVER_SOURCE, ids)).map((r) => [r.call_id, r]),
+  );
+  details.tool_calls = details.tool_calls.map((call) => {
+    if (call.type === 'function') {
+      return { ...call, function: { ...call.function, output: outputs.get(call.id) ?? call.function.output } };
+    }
+    const recorded = results.get(call.id)?.call;
+    return recorded ? fromJson<ToolCall>(recorded) : call;
+  });
   await store.runSteps.updateIfOpen(input.projectId, input.stepId, {
     status: 'completed',
     completed_at: input.completedAt,

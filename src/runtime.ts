@@ -14,6 +14,7 @@ import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
+import { toolServices } from '../activities';
 
 export interface Roles {
   api: boolean;
@@ -97,6 +98,8 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
             contextWindowTokens: config.model.contextWindowTokens,
             idleTimeoutMs: config.model.idleTimeoutMs,
           },
+          // No built-in tool has an executor yet: runs that declare them are plain chats without them.
+          tools: toolServices(),
         },
       });
       const running = worker;

@@ -5,6 +5,9 @@ import { fromJson } from '../store/json';
 import type { Position } from '../store/pagination';
 import type { MessageRow } from '../store/repositories/messages';
 import type { RunRow } from '../store/repositories/runs';
+import { SERVER_SOURCE } from '../store/repositories/toolOutputs';
+import { kindOf, type Toolbox } from '../tools';
+import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { MESSAGE_OVERHEAD_TOKENS, tokensOf } from './tokens';
 
 export interface ContextLimits {
@@ -20,11 +23,6 @@ export type BuiltContext =
   | { fits: false };
 
 type TruncationStrategy = { type: 'auto' | 'last_messages'; last_messages: number | null };
-type StoredToolCall = {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string; output: string | null };
-};
 
 const IMAGE_TOKENS = 85;
 const PAGE = 200;
@@ -34,10 +32,15 @@ const PAGE = 200;
  * strategy and the token budget allow (newest kept, oldest dropped), then this run's own exchange so far
  * (its tool calls with their outputs), which is never truncated.
  */
-export async function buildContext(store: Store, run: RunRow, limits: ContextLimits): Promise<BuiltContext> {
+export async function buildContext(
+  store: Store,
+  run: RunRow,
+  limits: ContextLimits,
+  tools: Toolbox,
+): Promise<BuiltContext> {
   const system = [run.instructions, run.additional_instructions].filter((part) => part && part.length > 0).join('\n\n');
   const head: ChatCompletionMessageParam[] = system ? [{ role: 'system', content: system }] : [];
-  const tail = await runExchange(store, run);
+  const tail = await runExchange(store, run, tools);
   const fixed = head.concat(tail).reduce((sum, message) => sum + messageTokens(message), 0);
 
   const windowBudget = limits.contextWindowTokens - limits.completionReserveTokens;
@@ -75,8 +78,18 @@ export async function buildContext(store: Store, run: RunRow, limits: ContextLim
   };
 }
 
-async function runExchange(store: Store, run: RunRow): Promise<ChatCompletionMessageParam[]> {
+/**
+ * This run's own exchange so far: each message it wrote, and each completed tool_calls step as the
+ * assistant's calls followed by one tool message per call, each kind of tool in its own words.
+ */
+async function runExchange(store: Store, run: RunRow, tools: Toolbox): Promise<ChatCompletionMessageParam[]> {
   const out: ChatCompletionMessageParam[] = [];
+  const results = new Map(
+    (await store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE)).map((row) => [
+      row.call_id,
+      { output: row.output, arguments: row.arguments ?? undefined },
+    ]),
+  );
   for (const step of await store.runSteps.listForRun(run.project_id, run.id)) {
     if (step.type === 'message_creation' && step.status === 'completed') {
       const { message_creation } = fromJson<{ message_creation: { message_id: string } }>(step.step_details);
@@ -84,17 +97,20 @@ async function runExchange(store: Store, run: RunRow): Promise<ChatCompletionMes
       if (row) out.push(toChatMessage(row));
     }
     if (step.type === 'tool_calls' && step.status === 'completed') {
-      const calls = fromJson<{ tool_calls: StoredToolCall[] }>(step.step_details).tool_calls;
+      const calls = fromJson<{ tool_calls: ToolCall[] }>(step.step_details).tool_calls.map((call) => {
+        const name = tools.nameOf(call);
+        return { id: call.id, name, ...kindOf(call.type).toPrompt(call, name, results.get(call.id)) };
+      });
       out.push({
         role: 'assistant',
         content: null,
         tool_calls: calls.map((c) => ({
           id: c.id,
           type: 'function',
-          function: { name: c.function.name, arguments: c.function.arguments },
+          function: { name: c.name, arguments: c.arguments },
         })),
       });
-      for (const call of calls) out.push({ role: 'tool', tool_call_id: call.id, content: call.function.output ?? '' });
+      for (const call of calls) out.push({ role: 'tool', tool_call_id: call.id, content: call.output });
     }
   }
   return out;

@@ -64,8 +64,10 @@ export const ModifyRunBody = z.strictObject({ metadata: OptionalMetadata });
 export type ModifyRunBody = z.infer<typeof ModifyRunBody>;
 
 /**
- * Outputs travel to the workflow in a Temporal Update, whose payload the server caps at 2 MB: keep well under
- * it here so an oversized submission is a clear 400, not a failed Update.
+ * The most output characters one submission may carry. Outputs never travel in Temporal payloads (the API
+ * stores them and the workflow gets their ids), so this bounds what one step row, one prompt and one SSE
+ * event (`thread.run.step.completed` repeats them; 1.5 M characters of 3-byte UTF-8 stay under the SDK's
+ * 8 MiB frame cap) have to hold.
  */
 export const MAX_TOOL_OUTPUT_CHARS = 1_500_000;
 

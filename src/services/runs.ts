@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { ApiError, badRequest, notFound } from '../errors';
 import { newObjectId } from '../ids';
@@ -19,9 +20,6 @@ import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { pageRequest } from './paging';
 import { threadsService } from './threads';
-
-/** Tool types a run may declare that the worker cannot execute yet; such runs fail with a clear last_error. */
-const UNSUPPORTED_TOOLS = ['code_interpreter', 'file_search'];
 
 type RunOverrides = Omit<CreateRunBody, 'additional_messages'>;
 
@@ -100,7 +98,6 @@ export function runsService(deps: ServiceDeps) {
         throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
       }
     }
-    const tools = fromJson<Array<{ type: string }>>(row.tools);
     try {
       const created = await store.runs.findById(scope.projectId, row.id);
       if (created) {
@@ -116,7 +113,6 @@ export function runsService(deps: ServiceDeps) {
         assistantId: row.assistant_id,
         expiresAt: row.expires_at!,
         maxSteps: runSettings.maxSteps,
-        unsupportedTools: UNSUPPORTED_TOOLS.filter((type) => tools.some((tool) => tool.type === type)),
         modelRetry: runSettings.modelRetry,
         heartbeatTimeoutMs: runSettings.heartbeatTimeoutMs,
       });
@@ -262,8 +258,29 @@ export function runsService(deps: ServiceDeps) {
       // A streamed answer starts right after the `requires_action` these outputs answer, so it opens with that
       // tool_calls step completing; read before the submission moves the run on.
       const resumeAfter = body.stream ? await store.runEvents.lastSeqOf(runId, 'thread.run.requires_action') : 0;
+      // The outputs go to the database first, under the submission's own key; the workflow gets only their call
+      // ids and that key. Outputs far larger than a Temporal payload may be then resume the run like any other,
+      // and an identical retry (same key) stores the same rows again and gets the first submission's answer.
+      const submission = submissionKey(runId, body.tool_outputs);
+      await store.toolOutputs.upsert(
+        body.tool_outputs.map((o) => ({
+          project_id: scope.projectId,
+          run_id: runId,
+          source: submission,
+          call_id: o.tool_call_id,
+          step_id: null,
+          output: o.output,
+          call: null,
+          arguments: null,
+          created_at: nowSeconds(),
+        })),
+      );
       try {
-        const state = await engine.submitToolOutputs(runId, { tool_outputs: body.tool_outputs });
+        const payload = {
+          tool_outputs: body.tool_outputs.map((o) => ({ tool_call_id: o.tool_call_id })),
+          stored_as: submission,
+        };
+        const state = await engine.submitToolOutputs(runId, payload, submission);
         return { run: runObject(row, await applied(scope, runId, state)), resumeAfter };
       } catch (error) {
         if (!(error instanceof RunWorkflowClosed)) throw error;
@@ -312,6 +329,15 @@ export function runsService(deps: ServiceDeps) {
       return runStepObject(row);
     },
   };
+}
+
+/**
+ * A submission's key, from its run and its exact outputs: the Update id (Temporal answers a repeated id with
+ * the first Update's result) and the key its stored outputs live under.
+ */
+function submissionKey(runId: string, outputs: SubmitToolOutputsBody['tool_outputs']): string {
+  const hash = createHash('sha256').update(runId).update(JSON.stringify(outputs)).digest('hex').slice(0, 32);
+  return `submit-${hash}`;
 }
 
 export function isTerminal(status: string): boolean {

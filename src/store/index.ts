@@ -7,6 +7,7 @@ import { runEventsRepository } from './repositories/runEvents';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
 import { threadsRepository } from './repositories/threads';
+import { toolOutputsRepository } from './repositories/toolOutputs';
 
 /**
  * All repositories over one database handle; services receive this, never the raw handle. The bus, when
@@ -22,6 +23,7 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runs: runsRepository(db),
     runSteps: runStepsRepository(db),
     runEvents: runEventsRepository(db, bus, postgres),
+    toolOutputs: toolOutputsRepository(db),
   };
 }
 

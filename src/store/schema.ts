@@ -121,6 +121,7 @@ export interface Database {
   runs: RunTable;
   run_steps: RunStepTable;
   run_events: RunEventTable;
+  tool_outputs: ToolOutputTable;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */
@@ -130,5 +131,22 @@ export interface RunEventTable {
   event: string;
   data: string;
   dedupe_key: string;
+  created_at: number;
+}
+
+/** A tool call's result (see migration 007): a client's submitted output, or a built-in tool's result. */
+export interface ToolOutputTable {
+  project_id: string;
+  run_id: string;
+  /** The submission's key for client outputs; `server` for built-in tools. */
+  source: string;
+  call_id: string;
+  step_id: string | null;
+  /** What the model reads as the tool's answer. */
+  output: string;
+  /** A built-in call as the step shows it, results filled in (JSON). */
+  call: string | null;
+  /** The model's arguments where the step does not show them (JSON text, as the model wrote it). */
+  arguments: string | null;
   created_at: number;
 }

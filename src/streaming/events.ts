@@ -1,6 +1,6 @@
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
-import type { RunStep } from 'openai/resources/beta/threads/runs/steps';
+import type { RunStep, ToolCallDelta } from 'openai/resources/beta/threads/runs/steps';
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import type { NewRunEvent } from '../store/repositories/runEvents';
 
@@ -52,7 +52,7 @@ export function textDelta(messageId: string, offset: number, value: string): New
 export const callsKeyPrefix = (stepId: string) => `${stepId}:call`;
 export const callKeyPrefix = (stepId: string, index: number) => `${callsKeyPrefix(stepId)}${index}:`;
 
-function stepDelta(stepId: string, call: Record<string, unknown>): Record<string, unknown> {
+function stepDelta(stepId: string, call: ToolCallDelta): Record<string, unknown> {
   return {
     id: stepId,
     object: 'thread.run.step.delta',
@@ -60,20 +60,29 @@ function stepDelta(stepId: string, call: Record<string, unknown>): Record<string
   };
 }
 
-/** A tool call's first delta: the only one carrying its id, type and name (the SDKs concatenate strings). */
-export function toolCallStarted(stepId: string, index: number, id: string, name: string): NewRunEvent {
+/** A tool call's first delta: the only one carrying its id, type and identity (the SDKs concatenate strings). */
+export function toolCallStarted(stepId: string, index: number, delta: ToolCallDelta): NewRunEvent {
   return {
     event: 'thread.run.step.delta',
-    data: stepDelta(stepId, { index, id, type: 'function', function: { name, arguments: '', output: null } }),
+    data: stepDelta(stepId, delta),
     key: `${callKeyPrefix(stepId, index)}start`,
   };
 }
 
-/** A fragment of a tool call's arguments starting at `offset`. */
-export function toolCallArguments(stepId: string, index: number, offset: number, fragment: string): NewRunEvent {
+/** A fragment of what a call streams (a function's arguments, code_interpreter's input) starting at `offset`. */
+export function toolCallText(stepId: string, index: number, offset: number, delta: ToolCallDelta): NewRunEvent {
   return {
     event: 'thread.run.step.delta',
-    data: stepDelta(stepId, { index, type: 'function', function: { arguments: fragment } }),
+    data: stepDelta(stepId, delta),
     key: `${callKeyPrefix(stepId, index)}${offset}`,
+  };
+}
+
+/** A built-in call's results (code_interpreter's outputs), once they are known. */
+export function toolCallResult(stepId: string, index: number, delta: ToolCallDelta): NewRunEvent {
+  return {
+    event: 'thread.run.step.delta',
+    data: stepDelta(stepId, delta),
+    key: `${callKeyPrefix(stepId, index)}result`,
   };
 }

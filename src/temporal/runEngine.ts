@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { ApiError, badRequest } from '../errors';
@@ -81,11 +80,10 @@ export function runEngine(client: Client, taskQueue: string) {
     },
 
     /**
-     * The update id is derived from the body, so a client retrying the very same submission after a timeout
-     * gets the first submission's result instead of resuming the run twice.
+     * `updateId` is derived from the submission's body, so a client retrying the very same submission after a
+     * timeout gets the first submission's result instead of resuming the run twice.
      */
-    submitToolOutputs(runId: string, payload: ToolOutputsPayload): Promise<RunState> {
-      const updateId = `submit-${createHash('sha256').update(runId).update(JSON.stringify(payload.tool_outputs)).digest('hex').slice(0, 32)}`;
+    submitToolOutputs(runId: string, payload: ToolOutputsPayload, updateId: string): Promise<RunState> {
       return update(runId, () =>
         client.workflow.getHandle(runId).executeUpdate(submitToolOutputsUpdate, { args: [payload], updateId }),
       );

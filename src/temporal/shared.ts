@@ -72,15 +72,31 @@ export interface RunWorkflowInput {
   /** unix seconds; at this moment a run still working or waiting ends `expired`. */
   expiresAt: number;
   maxSteps: number;
-  /** Tool types the run declares that Threadline cannot execute yet; a non-empty list fails the run at once. */
-  unsupportedTools: string[];
+  /**
+   * Runs started before the tool seam listed the built-in tools they declared here and failed at once when it
+   * was not empty; kept so those histories replay. New runs leave it out.
+   */
+  unsupportedTools?: string[];
   modelRetry: { maximumAttempts: number; initialIntervalMs: number };
   heartbeatTimeoutMs: number;
 }
 
-/** The REST body of submit_tool_outputs, used as is for the Update and for the Signal. */
+/** A call the server executes itself (a built-in tool). */
+export interface ServerToolCall {
+  id: string;
+  type: 'code_interpreter' | 'file_search';
+  /** The model's arguments (small: a search query, a cell of code). */
+  arguments: string;
+}
+
+/**
+ * Tool outputs for a run in `requires_action`. Callers that talk to Temporal directly (the Signal) send the REST
+ * body as is, outputs inline. The API stores the outputs in the database first and sends only the call ids
+ * with `stored_as`, the submission's key: outputs can be far larger than a Temporal payload may be.
+ */
 export interface ToolOutputsPayload {
-  tool_outputs: Array<{ tool_call_id: string; output: string }>;
+  tool_outputs: Array<{ tool_call_id: string; output?: string }>;
+  stored_as?: string;
 }
 
 export const getRunQuery = defineQuery<RunState>('getRun');

@@ -381,22 +381,6 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
     expect(model.requests.map((r) => r.body.tool_choice)).toEqual(['auto', 'auto', 'none']);
   });
 
-  it('fails a run whose tools include a built-in tool Threadline cannot run yet', async () => {
-    const assistant = await svc.openai.beta.assistants.create({
-      model: 'gpt-4o',
-      tools: [{ type: 'code_interpreter' }],
-    });
-    const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'compute' }] });
-    const run = await svc.openai.beta.threads.runs.createAndPoll(
-      thread.id,
-      { assistant_id: assistant.id },
-      { pollIntervalMs: 50 },
-    );
-    expect(run.status).toBe('failed');
-    expect(run.last_error).toEqual({ code: 'server_error', message: expect.stringContaining('code_interpreter') });
-    expect(model.requests).toHaveLength(0);
-  });
-
   it('ends incomplete when max_completion_tokens is reached', async () => {
     const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'write a lot' }] });
     model.script({

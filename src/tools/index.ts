@@ -1,0 +1,14 @@
+/**
+ * The tool seam: one place per tool type says how it is offered to the model, stored and streamed in a
+ * `tool_calls` step, executed (client or server), and fed back into the prompt. See `types.ts`.
+ */
+export { TOOL_KINDS, kindOf, toolbox, type StoredToolChoice, type Toolbox } from './registry';
+export type {
+  DeclaredTool,
+  ModelCall,
+  ServerToolExecutor,
+  ServerToolRequest,
+  ToolKind,
+  ToolResult,
+  ToolType,
+} from './types';

@@ -1,0 +1,40 @@
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { RunWorkflowInput } from '../src/temporal/shared';
+
+export type Activities = ReturnType<typeof createActivities>;
+
+const PERSIST = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' },
+} as const;
+
+/** The activity proxies a run uses, with the retry and timeout policies its input carries. */
+export function runActivities(input: RunWorkflowInput) {
+  return {
+    model: proxyActivities<Activities>({
+      startToCloseTimeout: '10 minutes',
+      heartbeatTimeout: input.heartbeatTimeoutMs,
+      // Wait for the model call to stop (and save what it had) before cleaning up, so the partial message
+      // is written once, by the call that produced it.
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: {
+        initialInterval: input.modelRetry.initialIntervalMs,
+        backoffCoefficient: 2,
+        maximumInterval: '30 seconds',
+        maximumAttempts: input.modelRetry.maximumAttempts,
+      },
+    }),
+    /** Short database writes: local activities, no server round trip each. */
+    db: proxyLocalActivities<Activities>(PERSIST),
+    /** The same writes as regular activities, for the one that must not run ahead of the history. */
+    durableDb: proxyActivities<Activities>(PERSIST),
+    /** Built-in tools executed on the server (file_search, and code_interpreter's fallback path). */
+    tools: proxyActivities<Activities>({
+      startToCloseTimeout: '10 minutes',
+      heartbeatTimeout: input.heartbeatTimeoutMs,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
+    }),
+  };
+}
