@@ -8,6 +8,7 @@ import type { RunRow } from '../store/repositories/runs';
 import { SERVER_SOURCE } from '../store/repositories/toolOutputs';
 import { kindOf, type Toolbox } from '../tools';
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
+import { memoryWindow } from './memory';
 import { MESSAGE_OVERHEAD_TOKENS, tokensOf } from './tokens';
 
 export interface ContextLimits {
@@ -48,10 +49,15 @@ export async function buildContext(
   if (fixed > budget) return { fits: false };
 
   const strategy = fromJson<TruncationStrategy>(run.truncation_strategy);
-  const maxMessages =
-    strategy.type === 'last_messages' ? (strategy.last_messages ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+  // Extension: the run's memory window bounds the thread first (see model/memory.ts).
+  const memory = memoryWindow(run.memory);
+  const maxMessages = Math.min(
+    memory.maxMessages,
+    strategy.type === 'last_messages' ? (strategy.last_messages ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+  );
   const kept: ChatCompletionMessageParam[] = [];
   let used = fixed;
+  let threadTokens = 0;
   let cursor: Position | undefined;
   let sawAny = false;
   outer: while (kept.length < maxMessages) {
@@ -62,8 +68,11 @@ export async function buildContext(
       const message = toChatMessage(row);
       const cost = messageTokens(message);
       if (used + cost > budget || kept.length >= maxMessages) break outer;
+      if (kept.length > 0 && threadTokens + cost > memory.maxTokens) break outer;
       kept.push(message);
       used += cost;
+      threadTokens += cost;
+      if (memory.endsAt(row.role)) break outer;
     }
     const last = rows[rows.length - 1];
     if (!last || rows.length < PAGE) break;

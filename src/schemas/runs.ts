@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { OptionalMetadata, ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
+import { ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
+import { OptionalMetadataWithMemory } from './memory';
 import { CreateMessageBody } from './messages';
 import { CreateThreadBody } from './threads';
 
@@ -33,7 +34,7 @@ const runSettings = {
   instructions: z.string().max(256_000).nullable().optional(),
   // The Run object allows 20 tools (assistants 128); a run's own override is held to the run's limit.
   tools: z.array(Tool).max(20).nullable().optional(),
-  metadata: OptionalMetadata,
+  metadata: OptionalMetadataWithMemory,
   temperature: Temperature,
   top_p: TopP,
   stream: z.boolean().nullable().optional(),
@@ -60,7 +61,7 @@ export const CreateThreadAndRunBody = z.strictObject({
 });
 export type CreateThreadAndRunBody = z.infer<typeof CreateThreadAndRunBody>;
 
-export const ModifyRunBody = z.strictObject({ metadata: OptionalMetadata });
+export const ModifyRunBody = z.strictObject({ metadata: OptionalMetadataWithMemory });
 export type ModifyRunBody = z.infer<typeof ModifyRunBody>;
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { ApiError, badRequest, notFound } from '../errors';
 import { newObjectId } from '../ids';
+import { memoryForNewRun } from '../model/memory';
 import type { ListQuery } from '../schemas/list';
 import type { CreateRunBody, CreateThreadAndRunBody, ModifyRunBody, SubmitToolOutputsBody } from '../schemas/runs';
 import { fromJson, toJson } from '../store/json';
@@ -77,6 +78,7 @@ export function runsService(deps: ServiceDeps) {
       response_format: body.response_format
         ? toJson(body.response_format)
         : (assistant.response_format ?? toJson('auto')),
+      memory: memoryForNewRun(body.metadata, assistant.metadata),
     };
   }
 

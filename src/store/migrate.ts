@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_initial';
 import * as m002 from './migrations/002_runs';
 import * as m003 from './migrations/003_run_events';
 import * as m007 from './migrations/007_tool_outputs';
+import * as m008 from './migrations/008_extensions';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '002_runs': m002,
   '003_run_events': m003,
   '007_tool_outputs': m007,
+  '008_extensions': m008,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { ExtensionTables } from './schemaExtensions';
 
 /**
  * Table shapes as Kysely sees them. JSON columns are TEXT in both dialects and pass through `store/json.ts`;
@@ -90,6 +91,8 @@ export interface RunTable {
   event_seq: Generated<number>;
   /** The latest retried model-call attempt (`<step id>#<attempt>`); earlier attempts' appends are dropped. */
   event_writer: string | null;
+  /** Extension: the memory window the run started with (migration 008), normalised JSON; null = none. */
+  memory?: string | null;
 }
 
 export interface RunStepTable {
@@ -113,7 +116,7 @@ export interface RunStepTable {
   attempt?: number;
 }
 
-export interface Database {
+export interface Database extends ExtensionTables {
   projects: ProjectTable;
   assistants: AssistantTable;
   threads: ThreadTable;
