@@ -2,8 +2,10 @@ import type { Logger } from '../src/logger';
 import type { ModelEndpoint } from '../src/model/client';
 import type { Store } from '../src/store';
 import type { ServerToolExecutor, ToolType } from '../src/tools';
+import type { ServerToolRegistry } from '../src/tools/server/registry';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
+import { serverFunctionActivities } from './serverFunctions';
 import { toolActivities } from './tools';
 
 export interface ModelSettings {
@@ -17,10 +19,15 @@ export interface ModelSettings {
 export interface ToolServices {
   executors: Partial<Record<'code_interpreter' | 'file_search', ServerToolExecutor>>;
   available: ReadonlySet<ToolType>;
+  /** Extension: the operator's server-side functions (a declared function of that name runs on the server). */
+  serverFunctions?: ServerToolRegistry;
 }
 
-export function toolServices(executors: ToolServices['executors'] = {}): ToolServices {
-  return { executors, available: new Set(Object.keys(executors) as ToolType[]) };
+export function toolServices(
+  executors: ToolServices['executors'] = {},
+  serverFunctions?: ServerToolRegistry,
+): ToolServices {
+  return { executors, available: new Set(Object.keys(executors) as ToolType[]), serverFunctions };
 }
 
 export interface ActivityDeps {
@@ -39,5 +46,6 @@ export function createActivities(deps: ActivityDeps) {
     ...persistenceActivities(deps),
     ...modelActivities(deps),
     ...toolActivities(deps),
+    ...serverFunctionActivities(deps),
   };
 }

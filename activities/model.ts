@@ -75,7 +75,10 @@ export function modelActivities({ store, model, logger, tools }: ActivityDeps) {
       if (promptTokensLeft !== undefined && promptTokensLeft <= 0) {
         return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
       }
-      const offered = toolbox(fromJson<DeclaredTool[]>(run.tools), tools.available);
+      const declared = fromJson<DeclaredTool[]>(run.tools);
+      const functionNames = declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : []));
+      const serverFunctions = await tools.serverFunctions?.functionsNamed(run.project_id, functionNames);
+      const offered = toolbox(declared, tools.available, serverFunctions);
       const context = await buildContext(
         store,
         run,
@@ -182,7 +185,7 @@ export function modelActivities({ store, model, logger, tools }: ActivityDeps) {
   };
 }
 
-/** Who answers each call: function calls go to the client, built-in calls to the server's executors. */
+/** Who answers each call: client functions go to the client, the rest to the server's executors. */
 function routeCalls(calls: MadeCall[]): { toolCalls: FunctionToolCall[]; serverCalls: ServerToolCall[] } {
   const toolCalls: FunctionToolCall[] = [];
   const serverCalls: ServerToolCall[] = [];
@@ -190,7 +193,12 @@ function routeCalls(calls: MadeCall[]): { toolCalls: FunctionToolCall[]; serverC
     if (call.kind.executor === 'client') {
       toolCalls.push({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } });
     } else {
-      serverCalls.push({ id: call.id, type: call.kind.type as ServerToolCall['type'], arguments: call.arguments });
+      const builtin = () => ({
+        id: call.id,
+        type: call.kind.type as 'code_interpreter' | 'file_search',
+        arguments: call.arguments,
+      });
+      serverCalls.push(call.kind.serverCall?.(call) ?? builtin());
     }
   }
   return { toolCalls, serverCalls };

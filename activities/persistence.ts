@@ -6,6 +6,7 @@ import { closeOpenRunItems, type OpenItemsEnding } from '../src/store/runEnding'
 import { fromJson, toJson } from '../src/store/json';
 import type { Store } from '../src/store';
 import type { RunRow } from '../src/store/repositories/runs';
+import type { RunStepRow } from '../src/store/repositories/runSteps';
 import { SERVER_SOURCE } from '../src/store/repositories/toolOutputs';
 import type { ActivityDeps } from './index';
 
@@ -33,6 +34,17 @@ export function persistenceActivities({ store }: ActivityDeps) {
      * or when a step of built-in calls only has run them all.
      */
     completeToolStep: (input: ToolStepCompletion) => completeToolStep(store, input),
+
+    /**
+     * Extension: before a step that mixes server-run and client calls waits for the client, the results the
+     * server already has show on the (still open) step, as its deltas showed them.
+     */
+    async showServerResults(input: { projectId: string; stepId: string }): Promise<void> {
+      const step = await store.runSteps.findById(input.projectId, input.stepId);
+      if (step?.status !== 'in_progress') return;
+      const details = await detailsWithResults(store, step, new Map());
+      await store.runSteps.updateIfOpen(input.projectId, input.stepId, { step_details: details });
+    },
 
     /** When a run ends early: its open step gets the run's fate, its unfinished message becomes incomplete. */
     async closeOpenItems(input: OpenItemsEnding): Promise<void> {
@@ -66,8 +78,8 @@ export async function persistRunState(store: Store, row: RunRow, state: RunState
 }
 
 /**
- * The tool_calls step completes with every call's result filled in: each function's `output` from the client,
- * each built-in call as its executor recorded it.
+ * The tool_calls step completes with every call's result filled in: each client function's `output` from the
+ * client, each call the server ran as its executor recorded it.
  */
 async function completeToolStep(store: Store, input: ToolStepCompletion): Promise<void> {
   const step = await store.runSteps.findById(input.projectId, input.stepId);
@@ -77,29 +89,38 @@ async function completeToolStep(store: Store, input: ToolStepCompletion): Promis
     if (step.status === 'completed') await store.runEvents.append(step.run_id, [stepStatus(runStepObject(step))]);
     return;
   }
-  const details = fromJson<{ type: 'tool_calls'; tool_calls: ToolCall[] }>(step.step_details);
   const outputs = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
   if (input.storedAs !== undefined) {
     for (const row of await store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs)) {
       outputs.set(row.call_id, row.output);
     }
   }
-  const ids = details.tool_calls.filter((call) => call.type !== 'function').map((call) => call.id);
-  const results = new Map(
-    (await store.toolOutputs.forSource(input.projectId, step.run_id, SERVER_SOURCE, ids)).map((r) => [r.call_id, r]),
-  );
-  details.tool_calls = details.tool_calls.map((call) => {
-    if (call.type === 'function') {
-      return { ...call, function: { ...call.function, output: outputs.get(call.id) ?? call.function.output } };
-    }
-    const recorded = results.get(call.id)?.call;
-    return recorded ? fromJson<ToolCall>(recorded) : call;
-  });
   await store.runSteps.updateIfOpen(input.projectId, input.stepId, {
     status: 'completed',
     completed_at: input.completedAt,
-    step_details: toJson(details),
+    step_details: await detailsWithResults(store, step, outputs),
   });
   const completed = await store.runSteps.findById(input.projectId, input.stepId);
   if (completed) await store.runEvents.append(completed.run_id, [stepStatus(runStepObject(completed))]);
+}
+
+/**
+ * The step's tool calls with what is known of their results: each client function's `output` from `outputs`,
+ * each call the server ran (built-ins, server-side functions) as its executor recorded it.
+ */
+async function detailsWithResults(store: Store, step: RunStepRow, outputs: ReadonlyMap<string, string>) {
+  const details = fromJson<{ type: 'tool_calls'; tool_calls: ToolCall[] }>(step.step_details);
+  const ids = details.tool_calls.filter((call) => !outputs.has(call.id)).map((call) => call.id);
+  const results = new Map(
+    (await store.toolOutputs.forSource(step.project_id, step.run_id, SERVER_SOURCE, ids)).map((r) => [r.call_id, r]),
+  );
+  details.tool_calls = details.tool_calls.map((call) => {
+    const recorded = results.get(call.id)?.call;
+    if (recorded) return fromJson<ToolCall>(recorded);
+    if (call.type === 'function') {
+      return { ...call, function: { ...call.function, output: outputs.get(call.id) ?? call.function.output } };
+    }
+    return call;
+  });
+  return toJson(details);
 }

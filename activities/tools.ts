@@ -8,7 +8,7 @@ import type { ServerToolCall } from '../src/temporal/shared';
 import { kindOf, type ToolResult } from '../src/tools';
 import type { ActivityDeps } from './index';
 
-/** One built-in call of a run's tool_calls step, by the ids the workflow holds. */
+/** One server-run call of a run's tool_calls step, by the ids the workflow holds. */
 export interface ServerCallTarget {
   projectId: string;
   runId: string;
@@ -17,19 +17,22 @@ export interface ServerCallTarget {
   stepId: string;
   callId: string;
   type: ServerToolCall['type'];
+  /** A server-side function's name (built-in calls are known by their type). */
+  name?: string;
   arguments: string;
 }
 
 /**
- * Built-in tool calls, run on the server. Each records its result by (run, call): retried, it replaces its
- * own result and never adds a second one; the step shows the results when it completes.
+ * Calls run on the server (built-in tools; failures of server-side functions too). Each records its result by
+ * (run, call): retried, it replaces its own result and never adds a second one; the step shows the results
+ * when it completes.
  */
 export function toolActivities({ store, tools }: ActivityDeps) {
   return {
     async runServerTool(target: ServerCallTarget): Promise<void> {
       const found = await findCall(store, target);
       if (!found) return; // the run was deleted with its thread
-      const executor = tools.executors[target.type];
+      const executor = target.type === 'function' ? undefined : tools.executors[target.type];
       const ctx = Context.current();
       const result: ToolResult = executor
         ? await executor({
@@ -46,12 +49,19 @@ export function toolActivities({ store, tools }: ActivityDeps) {
     async recordToolFailure(target: ServerCallTarget & { message: string }): Promise<void> {
       const found = await findCall(store, target);
       if (!found) return;
-      await record(store, target, found.index, { output: `The ${target.type} tool failed: ${target.message}` });
+      const output = `The ${target.name ?? target.type} tool failed: ${target.message}`;
+      await record(store, target, found.index, withOutput(found.call, { output }));
     },
   };
 }
 
-async function findCall(
+/** A function call's result is its `output` on the step (built-in executors fill in their own call). */
+export function withOutput(call: ToolCall, result: ToolResult): ToolResult {
+  if (result.call || call.type !== 'function') return result;
+  return { ...result, call: { ...call, function: { ...call.function, output: result.output } } };
+}
+
+export async function findCall(
   store: Store,
   target: ServerCallTarget,
 ): Promise<{ call: ToolCall; index: number } | undefined> {
@@ -63,7 +73,7 @@ async function findCall(
 }
 
 /** Stores the result (what the model reads, the call as the step will show it) and streams it. */
-async function record(store: Store, target: ServerCallTarget, index: number, result: ToolResult): Promise<void> {
+export async function record(store: Store, target: ServerCallTarget, index: number, result: ToolResult): Promise<void> {
   await store.toolOutputs.upsert([
     {
       project_id: target.projectId,

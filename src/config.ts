@@ -1,5 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { HostAllowList } from './tools/server/hosts';
+import { parseServerToolsFile, type ServerToolRegistration } from './tools/server/registration';
 
 /**
  * Every setting Threadline reads, parsed once at boot. No other module reads `process.env`:
@@ -76,22 +79,26 @@ export interface Config {
   /** Seconds between `: ping` comments on an idle event stream. */
   sseKeepAliveMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  extensions: ExtensionsConfig;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function settingsError(error: z.ZodError, env: NodeJS.ProcessEnv): ConfigError {
+  const lines = error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+  });
+  return new ConfigError(`Invalid setting(s):\n${lines.join('\n')}`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'environment');
-      return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid setting(s):\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw settingsError(parsed.error, env);
   const e = parsed.data;
+  const extensions = loadExtensionsConfig(env);
   const dataDir = path.resolve(e.THREADLINE_DATA_DIR);
   return {
     port: e.PORT,
@@ -121,6 +128,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSteps: e.THREADLINE_MAX_STEPS,
     sseKeepAliveMs: Math.round(e.THREADLINE_SSE_KEEPALIVE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
+    extensions,
+  };
+}
+
+/** Settings of the extensions beyond OpenAI's API (README, "Extensions"). */
+const ExtensionsEnvSchema = z.object({
+  THREADLINE_SERVER_TOOLS_FILE: optionalString,
+  THREADLINE_SERVER_TOOL_HOSTS: optionalString,
+  THREADLINE_ADMIN_KEY: optionalString,
+  THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN: z.coerce.number().int().min(1).max(1000).default(50),
+  THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
+});
+
+export interface ExtensionsConfig {
+  /** Server-side tools from the tools file (every project), header secrets resolved from the environment. */
+  serverTools: ServerToolRegistration[];
+  serverToolHosts: HostAllowList;
+  /** Guards the admin API; unset, the admin API refuses every request. */
+  adminKey: string | undefined;
+  templateUpgrade: { pageSize: number; pagesPerRun: number; pauseMs: number };
+}
+
+function loadExtensionsConfig(env: NodeJS.ProcessEnv): ExtensionsConfig {
+  const parsed = ExtensionsEnvSchema.safeParse(env);
+  if (!parsed.success) throw settingsError(parsed.error, env);
+  const e = parsed.data;
+  let hosts: HostAllowList;
+  try {
+    hosts = HostAllowList.parse(e.THREADLINE_SERVER_TOOL_HOSTS);
+  } catch {
+    throw new ConfigError(
+      `Invalid setting(s):\n  THREADLINE_SERVER_TOOL_HOSTS=${JSON.stringify(e.THREADLINE_SERVER_TOOL_HOSTS)}: expected host[:port],…`,
+    );
+  }
+  let serverTools: ServerToolRegistration[] = [];
+  if (e.THREADLINE_SERVER_TOOLS_FILE !== undefined) {
+    const file = e.THREADLINE_SERVER_TOOLS_FILE;
+    try {
+      serverTools = parseServerToolsFile(fs.readFileSync(file, 'utf8'), env, hosts);
+    } catch (error) {
+      throw new ConfigError(
+        `Invalid setting(s):\n  THREADLINE_SERVER_TOOLS_FILE=${JSON.stringify(file)}: ${(error as Error).message}`,
+      );
+    }
+  }
+  return {
+    serverTools,
+    serverToolHosts: hosts,
+    adminKey: e.THREADLINE_ADMIN_KEY,
+    templateUpgrade: {
+      pageSize: e.THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE,
+      pagesPerRun: e.THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN,
+      pauseMs: e.THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS,
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import { migrateToLatest } from './store/migrate';
 import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
+import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
 
@@ -82,6 +83,8 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
     // One bus per process: a worker and an API in the same process stream through it without a round trip.
     const bus = new RunEventBus();
     const store = createStore(db, bus);
+    // Extension: server-side tools, from the tools file and the admin API's registrations.
+    const serverTools = serverToolRegistry(store, config.extensions.serverTools, config.extensions.serverToolHosts);
 
     let worker: RunningWorker | undefined;
     if (roles.worker) {
@@ -99,7 +102,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
             idleTimeoutMs: config.model.idleTimeoutMs,
           },
           // No built-in tool has an executor yet: runs that declare them are plain chats without them.
-          tools: toolServices(),
+          tools: toolServices({}, serverTools),
         },
       });
       const running = worker;
@@ -136,6 +139,10 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         // With PostgreSQL every append also arrives by NOTIFY, so the re-read is only a safety net; a SQLite
         // file shared with a worker in another process has no notifications and relies on it.
         streaming: { keepAliveMs: config.sseKeepAliveMs, pollMs: config.database.dialect === 'postgres' ? 1_000 : 250 },
+        extensions: {
+          serverTools,
+          adminKey: config.extensions.adminKey,
+        },
       });
       const streams = new OpenStreams();
       const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes, streams });

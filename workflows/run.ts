@@ -163,6 +163,11 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         await db.completeToolStep({ ...ids, stepId: result.stepId, outputs: [], completedAt: seconds() });
         continue;
       }
+      // The waiting step shows what the server already answered. Patched: a history recorded while built-in
+      // executors were being added may have waited without this write.
+      if (serverCalls.length > 0 && patched('waiting-step-shows-server-results')) {
+        await db.showServerResults({ projectId: input.projectId, stepId: result.stepId });
+      }
       await transition({ type: 'tool_calls_pending', calls: result.toolCalls });
       await condition(() => m.outputs !== null);
       const accepted = m.outputs ?? { outputs: [], storedAs: undefined };

@@ -6,6 +6,7 @@ import type { Services } from '../services';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { jsonBody } from './body';
 import { OpenStreams } from './sse';
+import { adminServerToolsRouter } from './routes/adminServerTools';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
 import { runsRouter } from './routes/runs';
@@ -43,6 +44,7 @@ export function createApp({
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
   app.use('/v1', v1);
+  app.use('/admin', adminServerToolsRouter(services)); // extension: the operator's server-side tools
 
   app.use((req, _res, next) => {
     next(new ApiError(404, `Invalid URL (${req.method} ${req.path})`));

@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
+import type { ServerToolRegistry } from '../tools/server/registry';
 
 /** Settings every new run gets from the server's configuration. */
 export interface RunSettings {
@@ -20,6 +21,14 @@ export interface ServiceDeps {
   /** Wakes event streams when a run's log grows (in this process, or via PostgreSQL NOTIFY). */
   bus: RunEventBus;
   streaming: StreamSettings;
+  extensions: ExtensionDeps;
+}
+
+/** What the extensions beyond OpenAI's API need (README, "Extensions"). */
+export interface ExtensionDeps {
+  serverTools: ServerToolRegistry;
+  /** Guards the admin API; unset, it refuses every request. */
+  adminKey: string | undefined;
 }
 
 export interface StreamSettings {

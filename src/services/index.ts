@@ -2,6 +2,7 @@ import { assistantsService } from './assistants';
 import type { ServiceDeps } from './context';
 import { messagesService } from './messages';
 import { runsService } from './runs';
+import { serverToolsService } from './serverTools';
 import { threadsService } from './threads';
 
 export function createServices(deps: ServiceDeps) {
@@ -10,6 +11,8 @@ export function createServices(deps: ServiceDeps) {
     threads: threadsService(deps),
     messages: messagesService(deps),
     runs: runsService(deps),
+    // Extensions (README, "Extensions").
+    serverTools: serverToolsService(deps),
   };
 }
 

@@ -6,6 +6,7 @@ import { messagesRepository } from './repositories/messages';
 import { runEventsRepository } from './repositories/runEvents';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
+import { serverToolsRepository } from './repositories/serverTools';
 import { threadsRepository } from './repositories/threads';
 import { toolOutputsRepository } from './repositories/toolOutputs';
 
@@ -24,6 +25,7 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runSteps: runStepsRepository(db),
     runEvents: runEventsRepository(db, bus, postgres),
     toolOutputs: toolOutputsRepository(db),
+    serverTools: serverToolsRepository(db),
   };
 }
 

@@ -81,12 +81,44 @@ export interface RunWorkflowInput {
   heartbeatTimeoutMs: number;
 }
 
-/** A call the server executes itself (a built-in tool). */
-export interface ServerToolCall {
-  id: string;
-  type: 'code_interpreter' | 'file_search';
-  /** The model's arguments (small: a search query, a cell of code). */
-  arguments: string;
+/** A call the server executes itself: a built-in tool, or (extension) a server-side function. */
+export type ServerToolCall =
+  | {
+      id: string;
+      type: 'code_interpreter' | 'file_search';
+      /** The model's arguments (small: a search query, a cell of code). */
+      arguments: string;
+    }
+  | { id: string; type: 'function'; name: string; arguments: string; executor: ServerFunctionSchedule };
+
+/**
+ * How the run workflow schedules a server-side function's call: the activity, its task queue and its own
+ * retry policy and timeout. Never an endpoint or a secret: workflow histories are visible in the Temporal UI.
+ */
+export type ServerFunctionSchedule =
+  | { kind: 'http'; timeoutMs: number; maxAttempts: number; initialRetryMs: number }
+  | {
+      kind: 'temporal_activity';
+      activity: string;
+      taskQueue: string;
+      timeoutMs: number;
+      maxAttempts: number;
+      initialRetryMs: number;
+    };
+
+/**
+ * The one argument an operator's Temporal activity receives for a call of its server-side tool (snake_case:
+ * workers in any Temporal SDK read it). It returns the output: a string, or any JSON value (sent as its JSON).
+ */
+export interface ServerToolInvocation {
+  tool: string;
+  /** The model's arguments, parsed (the raw text when the model wrote something that is not JSON). */
+  arguments: unknown;
+  call_id: string;
+  run_id: string;
+  thread_id: string;
+  assistant_id: string;
+  project_id: string;
 }
 
 /**

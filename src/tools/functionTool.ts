@@ -14,6 +14,9 @@ export const functionTool: ToolKind<FunctionToolCall> = {
     const fn = (delta as FunctionToolCallDelta).function;
     return { name: fn?.name ?? undefined, text: fn?.arguments ?? undefined };
   },
+  // Only calls the server answers (server-side functions) stream their output: once, when it is known.
+  resultDelta: (index, call) =>
+    call.function.output === null ? undefined : { index, type: 'function', function: { output: call.function.output } },
   stored: (call) => ({
     id: call.id,
     type: 'function',

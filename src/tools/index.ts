@@ -3,6 +3,7 @@
  * `tool_calls` step, executed (client or server), and fed back into the prompt. See `types.ts`.
  */
 export { TOOL_KINDS, kindOf, toolbox, type StoredToolChoice, type Toolbox } from './registry';
+export { serverFunctionKind, type ServerFunction } from './serverFunctionTool';
 export type {
   DeclaredTool,
   ModelCall,

@@ -3,6 +3,7 @@ import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { codeInterpreterTool } from './codeInterpreterTool';
 import { fileSearchTool } from './fileSearchTool';
 import { functionTool } from './functionTool';
+import { serverFunctionKind, type ServerFunction } from './serverFunctionTool';
 import type { DeclaredTool, ToolKind, ToolType } from './types';
 
 export const TOOL_KINDS: { readonly [T in ToolType]: ToolKind } = {
@@ -20,7 +21,7 @@ export type StoredToolChoice = string | { type: string; function?: { name: strin
 
 /**
  * What one run offers the model: its declared tools that this server can run, each under the name the model
- * calls it by. Built-in tools take reserved names; a client function that already uses one keeps it and the
+ * calls it by; a declared function registered as a server-side tool is offered with its registered definition. Built-in tools take reserved names; a client function that already uses one keeps it and the
  * built-in gets a suffix, so every name maps back to exactly one kind. Deterministic in the declared list.
  */
 export interface Toolbox {
@@ -34,12 +35,19 @@ export interface Toolbox {
   toolChoice(choice: StoredToolChoice): ChatCompletionToolChoiceOption;
 }
 
-export function toolbox(declared: readonly DeclaredTool[], available: ReadonlySet<ToolType>): Toolbox {
+export function toolbox(
+  declared: readonly DeclaredTool[],
+  available: ReadonlySet<ToolType>,
+  serverFunctions: ReadonlyMap<string, ServerFunction> = new Map(),
+): Toolbox {
   const taken = new Set(declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : [])));
   const builtinNames = new Map<ToolType, string>();
   const chatTools: ChatCompletionFunctionTool[] = [];
+  // Extension: a declared function the operator registered runs on the server, under its own name.
+  const serverKinds = new Map<string, ToolKind>();
   for (const tool of declared) {
-    const kind = TOOL_KINDS[tool.type];
+    const server = tool.type === 'function' ? serverFunctions.get(tool.function.name) : undefined;
+    const kind = server ? serverFunctionKind(server) : TOOL_KINDS[tool.type];
     let name = kind.nameFor(tool);
     if (tool.type !== 'function') {
       if (builtinNames.has(tool.type)) continue; // declared twice: offered once
@@ -48,12 +56,14 @@ export function toolbox(declared: readonly DeclaredTool[], available: ReadonlySe
     const offered = kind.offer(tool, name, available);
     if (!offered) continue;
     chatTools.push(offered);
+    if (server) serverKinds.set(name, kind);
     if (tool.type !== 'function') {
       taken.add(name);
       builtinNames.set(tool.type, name);
     }
   }
   const byName = new Map([...builtinNames].map(([type, name]) => [name, TOOL_KINDS[type]]));
+  for (const [name, kind] of serverKinds) byName.set(name, kind);
   return {
     chatTools,
     kindOfCall: (name) => byName.get(name) ?? TOOL_KINDS.function,

@@ -1,6 +1,7 @@
 import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completions';
 import type { ToolCall, ToolCallDelta } from 'openai/resources/beta/threads/runs/steps';
 import type { Tool } from '../schemas/common';
+import type { ServerToolCall } from '../temporal/shared';
 
 /** A tool as an assistant or run declares it (the request's `tools[]` entry, stored as given). */
 export type DeclaredTool = Tool;
@@ -49,7 +50,12 @@ export interface ToolKind<C extends ToolCall = ToolCall> {
   readDelta(delta: ToolCallDelta): { name?: string; text?: string };
   /** The call as stored in the step, from what the model said (results not known yet). */
   stored(call: ModelCall): C;
-  /** The delta that shows a built-in call's results once it ran (code_interpreter's outputs), if any. */
+  /**
+   * How the run workflow schedules a call of a server kind; built-ins without it are scheduled by type alone.
+   * Server-side functions carry their own executor, retry policy and timeout here.
+   */
+  serverCall?(call: ModelCall): ServerToolCall;
+  /** The delta that shows a server-run call's results once it ran (code_interpreter's outputs), if any. */
   resultDelta?(index: number, call: C): ToolCallDelta | undefined;
   /** The call and its result as the model sees them in the next prompt. */
   toPrompt(call: C, name: string, result: ToolResult | undefined): { arguments: string; output: string };

@@ -61,10 +61,7 @@ describe.each(DIALECTS)('memory windows (%s)', (dialect) => {
     const thread = await threadOf(6, (i) => `message number ${i} says hello world again`);
     model.script({ kind: 'text', text: 'ok' });
     await svc.openai.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 50 });
-    expect(contents(0)).toEqual([
-      'message number 5 says hello world again',
-      'message number 6 says hello world again',
-    ]);
+    expect(contents(0)).toEqual(['message number 5 says hello world again', 'message number 6 says hello world again']);
   });
 
   it('always keeps the newest message, even when it alone is over max_token_size', async () => {
@@ -144,7 +141,9 @@ describe.each(DIALECTS)('memory windows (%s)', (dialect) => {
       { pollIntervalMs: 50 },
     );
     expect(paused.status).toBe('requires_action');
-    await svc.openai.beta.assistants.update(assistant.id, { metadata: { memory: '{"type":"window","window_size":1}' } });
+    await svc.openai.beta.assistants.update(assistant.id, {
+      metadata: { memory: '{"type":"window","window_size":1}' },
+    });
     await svc.openai.beta.threads.runs.update(paused.id, {
       thread_id: thread.id,
       metadata: { memory: '{"type":"zero"}' },
