@@ -6,6 +6,7 @@ import type { ServerToolRegistry } from '../src/tools/server/registry';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
 import { serverFunctionActivities } from './serverFunctions';
+import { templateActivities } from './templates';
 import { toolActivities } from './tools';
 
 export interface ModelSettings {
@@ -47,5 +48,6 @@ export function createActivities(deps: ActivityDeps) {
     ...modelActivities(deps),
     ...toolActivities(deps),
     ...serverFunctionActivities(deps),
+    ...templateActivities(deps),
   };
 }

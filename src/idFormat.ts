@@ -14,6 +14,10 @@ export const ID_PREFIX = {
   step: 'step_',
   toolCall: 'call_',
   request: 'req_',
+  // Extensions (README, "Extensions").
+  template: 'tmpl_',
+  templateVersion: 'tmplv_',
+  templateUpgrade: 'tupg_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

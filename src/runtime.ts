@@ -13,6 +13,7 @@ import { migrateToLatest } from './store/migrate';
 import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
+import { templateUpgradeEngine } from './temporal/templateEngine';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
@@ -140,6 +141,10 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         // file shared with a worker in another process has no notifications and relies on it.
         streaming: { keepAliveMs: config.sseKeepAliveMs, pollMs: config.database.dialect === 'postgres' ? 1_000 : 250 },
         extensions: {
+          templateUpgrades: templateUpgradeEngine(client, config.temporal.taskQueue, {
+            ...config.extensions.templateUpgrade,
+            heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
+          }),
           serverTools,
           adminKey: config.extensions.adminKey,
         },

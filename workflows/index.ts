@@ -4,3 +4,4 @@
  * replay-safe versions inside workflows.
  */
 export { runWorkflow } from './run';
+export { templateUpgradeWorkflow } from './templateUpgrade';

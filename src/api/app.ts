@@ -10,6 +10,7 @@ import { adminServerToolsRouter } from './routes/adminServerTools';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
 import { runsRouter } from './routes/runs';
+import { templatesRouter } from './routes/templates';
 import { threadsRouter } from './routes/threads';
 
 export interface AppOptions {
@@ -43,6 +44,7 @@ export function createApp({
   v1.use(runsRouter(services, logger, streams));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
+  v1.use(templatesRouter(services)); // extension: assistant templates
   app.use('/v1', v1);
   app.use('/admin', adminServerToolsRouter(services)); // extension: the operator's server-side tools
 

@@ -4,14 +4,20 @@ import { newObjectId } from '../ids';
 import type { CreateAssistantBody, ModifyAssistantBody } from '../schemas/assistants';
 import type { ListQuery } from '../schemas/list';
 import { toJson } from '../store/json';
+import type { AssistantRow } from '../store/repositories/assistants';
 import type { AssistantTable } from '../store/schema';
 import { assistantObject, deletedObject, listEnvelope } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { pageRequest } from './paging';
+import { templateAssistantsService } from './templateAssistants';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
-export function assistantsService({ store }: ServiceDeps) {
+export function assistantsService(deps: ServiceDeps) {
+  const { store } = deps;
   const repo = store.assistants;
+  // Extension: template-made assistants show which version they follow, and modify keeps their overrides.
+  const fromTemplate = templateAssistantsService(deps);
+  const present = async (scope: RequestScope, row: AssistantRow) => (await fromTemplate.present(scope, [row]))[0]!;
 
   async function load(scope: RequestScope, id: string) {
     const row = await repo.find(scope.projectId, id);
@@ -42,12 +48,14 @@ export function assistantsService({ store }: ServiceDeps) {
     },
 
     async retrieve(scope: RequestScope, id: string) {
-      return assistantObject(await load(scope, id));
+      return present(scope, await load(scope, id));
     },
 
     /** Absent fields stay as they are; `null` clears a nullable field back to its default. */
     async modify(scope: RequestScope, id: string, body: ModifyAssistantBody) {
       const current = await load(scope, id);
+      const templateMade = await fromTemplate.modify(scope, id, body);
+      if (templateMade) return templateMade;
       const changes: Updateable<AssistantTable> = {};
       if (body.model !== undefined) changes.model = body.model;
       if (body.name !== undefined) changes.name = body.name;
@@ -66,7 +74,7 @@ export function assistantsService({ store }: ServiceDeps) {
       if (body.reasoning_effort !== undefined) changes.reasoning_effort = body.reasoning_effort;
       const row = await repo.update(scope.projectId, id, changes);
       if (!row) throw notFound('assistant', id);
-      return assistantObject(row);
+      return present(scope, row);
     },
 
     async delete(scope: RequestScope, id: string) {
@@ -77,7 +85,7 @@ export function assistantsService({ store }: ServiceDeps) {
     async list(scope: RequestScope, query: ListQuery) {
       const page = await pageRequest(query, 'asst_', (cursor) => repo.position(scope.projectId, cursor));
       const { rows, hasMore } = await repo.page(scope.projectId, page);
-      return listEnvelope(rows.map(assistantObject), hasMore);
+      return listEnvelope(await fromTemplate.present(scope, rows), hasMore);
     },
   };
 }

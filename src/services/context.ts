@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
+import type { TemplateUpgradeEngine } from '../temporal/templateEngine';
 import type { ServerToolRegistry } from '../tools/server/registry';
 
 /** Settings every new run gets from the server's configuration. */
@@ -26,6 +27,7 @@ export interface ServiceDeps {
 
 /** What the extensions beyond OpenAI's API need (README, "Extensions"). */
 export interface ExtensionDeps {
+  templateUpgrades: TemplateUpgradeEngine;
   serverTools: ServerToolRegistry;
   /** Guards the admin API; unset, it refuses every request. */
   adminKey: string | undefined;

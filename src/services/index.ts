@@ -3,6 +3,8 @@ import type { ServiceDeps } from './context';
 import { messagesService } from './messages';
 import { runsService } from './runs';
 import { serverToolsService } from './serverTools';
+import { templateAssistantsService } from './templateAssistants';
+import { templatesService } from './templates';
 import { threadsService } from './threads';
 
 export function createServices(deps: ServiceDeps) {
@@ -12,6 +14,8 @@ export function createServices(deps: ServiceDeps) {
     messages: messagesService(deps),
     runs: runsService(deps),
     // Extensions (README, "Extensions").
+    templates: templatesService(deps),
+    templateAssistants: templateAssistantsService(deps),
     serverTools: serverToolsService(deps),
   };
 }

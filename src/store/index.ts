@@ -7,6 +7,9 @@ import { runEventsRepository } from './repositories/runEvents';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
 import { serverToolsRepository } from './repositories/serverTools';
+import { templateLinksRepository } from './repositories/templateLinks';
+import { templatesRepository } from './repositories/templates';
+import { templateUpgradesRepository } from './repositories/templateUpgrades';
 import { threadsRepository } from './repositories/threads';
 import { toolOutputsRepository } from './repositories/toolOutputs';
 
@@ -26,6 +29,9 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runEvents: runEventsRepository(db, bus, postgres),
     toolOutputs: toolOutputsRepository(db),
     serverTools: serverToolsRepository(db),
+    templates: templatesRepository(db),
+    templateLinks: templateLinksRepository(db),
+    templateUpgrades: templateUpgradesRepository(db),
   };
 }
 
