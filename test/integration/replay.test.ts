@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import os from 'node:os';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { eventually, startTestService, type TestService } from '../support/service';
+import { startToolEndpoint, type ToolEndpoint } from '../support/toolEndpoint';
 
 const WORKFLOWS = path.resolve(__dirname, '../../workflows');
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
@@ -16,8 +18,8 @@ const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
 const RECORD = process.env.THREADLINE_RECORD_HISTORIES;
 
 /**
- * Determinism: recorded histories of every way a run can end must replay against the current workflow
- * code. The committed fixtures catch a change that would break runs already in flight after a deploy; the
+ * Determinism: recorded histories of every way a run can end (and of a template upgrade walk) must replay
+ * against the current workflow code. The committed fixtures catch a change that would break runs already in flight after a deploy; the
  * live recordings catch nondeterminism in the code as it is now.
  */
 describe('run workflow replay', () => {
@@ -35,8 +37,13 @@ describe('run workflow replay', () => {
   describe('fresh recordings', () => {
     let svc: TestService;
     let model: FakeModel;
+    let endpoint: ToolEndpoint;
     let temporal: Client;
     let assistantId: string;
+    let serverToolAssistantId: string;
+    let operator: Worker;
+    let operatorDone: Promise<void>;
+    const operatorQueue = `replay-operator-${process.pid}`;
     const tool = {
       type: 'function' as const,
       function: { name: 'lookup', parameters: { type: 'object', properties: {} } },
@@ -44,20 +51,57 @@ describe('run workflow replay', () => {
 
     beforeAll(async () => {
       model = await startFakeModel();
+      // A server-side tool (extension) for the run that calls one.
+      endpoint = await startToolEndpoint();
+      endpoint.on('/weather', () => ({ body: '{"temp_c":4}' }));
+      const toolsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-replay-')), 'tools.json');
+      const weather = { type: 'http', url: `${endpoint.origin}/weather` };
+      const ship = { type: 'temporal_activity', activity: 'ship', task_queue: operatorQueue };
+      const tools = [
+        { function: { name: 'weather' }, executor: weather },
+        { function: { name: 'ship' }, executor: ship },
+      ];
+      fs.writeFileSync(toolsFile, JSON.stringify({ tools }));
       svc = await startTestService('sqlite', {
         OPENAI_BASE_URL: model.baseURL,
         THREADLINE_RUN_EXPIRY_SECONDS: '2',
         THREADLINE_MODEL_MAX_ATTEMPTS: '2',
         THREADLINE_MODEL_RETRY_INITIAL_MS: '50',
+        THREADLINE_SERVER_TOOLS_FILE: toolsFile,
+        THREADLINE_SERVER_TOOL_HOSTS: endpoint.host,
+        // Small pages, a pause and continue-as-new: the template upgrade walk's whole command repertoire.
+        THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE: '2',
+        THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN: '2',
+        THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS: '10',
       });
       temporal = new Client({
         connection: await Connection.connect({ address: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS! }),
       });
+      // The operator's own worker for the Temporal-activity tool (after the service installed the runtime).
+      operator = await Worker.create({
+        connection: await NativeConnection.connect({ address: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS! }),
+        taskQueue: operatorQueue,
+        activities: { ship: () => Promise.resolve({ shipped: true }) },
+      });
+      operatorDone = operator.run();
       assistantId = (await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool] })).id;
+      serverToolAssistantId = (
+        await svc.openai.beta.assistants.create({
+          model: 'gpt-4o',
+          tools: [
+            tool,
+            { type: 'function', function: { name: 'weather' } },
+            { type: 'function', function: { name: 'ship' } },
+          ],
+        })
+      ).id;
     });
     afterAll(async () => {
+      operator?.shutdown();
+      await operatorDone;
       await svc?.stop();
       await temporal?.connection.close();
+      await endpoint?.close();
       await model?.close();
     });
     beforeEach(() => model.reset());
@@ -97,6 +141,32 @@ describe('run workflow replay', () => {
         });
         return run.id;
       },
+      // Extension: a step of server-side calls only (the model goes on), then one that mixes server-side calls
+      // (HTTP and Temporal activity) with a client function (requires_action for the client's only).
+      'server-tool-round': async (threadId) => {
+        model.script(
+          { kind: 'tool_calls', calls: [{ id: 'call_w1', name: 'weather', arguments: '{}' }] },
+          {
+            kind: 'tool_calls',
+            calls: [
+              { id: 'call_w2', name: 'weather', arguments: '{}' },
+              { id: 'call_s', name: 'ship', arguments: '{"order":"A"}' },
+              { id: 'call_1', name: 'lookup', arguments: '{}' },
+            ],
+          },
+          { kind: 'text', text: 'done' },
+        );
+        const run = await svc.openai.beta.threads.runs.createAndPoll(
+          threadId,
+          { assistant_id: serverToolAssistantId },
+          { pollIntervalMs: 50 },
+        );
+        await svc.openai.beta.threads.runs.submitToolOutputs(run.id, {
+          thread_id: threadId,
+          tool_outputs: [{ tool_call_id: 'call_1', output: 'x' }],
+        });
+        return run.id;
+      },
       cancelled: async (threadId) => {
         model.script({ kind: 'tool_calls', calls: [{ id: 'call_1', name: 'lookup', arguments: '{}' }] });
         const run = await svc.openai.beta.threads.runs.createAndPoll(
@@ -123,10 +193,33 @@ describe('run workflow replay', () => {
       const handle = await finished(thread.id, runId);
       const history = await handle.fetchHistory();
       await Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, history, runId);
-      if (RECORD) {
-        const file = RECORD === '1' ? `${name}.json` : `${name}-${RECORD}.json`;
-        fs.writeFileSync(path.join(FIXTURES, file), JSON.stringify(history));
-      }
+      record(name, history);
+    });
+
+    // Extension: a template upgrade walk's run that paused between pages and continued as new.
+    it('replays a template upgrade walk it just recorded', async () => {
+      const template = (await svc.http('POST', '/assistant_templates', { model: 'gpt-4o' })).body as { id: string };
+      for (let i = 0; i < 5; i++) await svc.http('POST', '/assistants', { template_id: template.id });
+      const published = await svc.http('POST', `/assistant_templates/${template.id}/versions`, { model: 'gpt-4.1' });
+      const { upgrade_id: upgradeId } = published.body as { upgrade_id: string };
+      await temporal.workflow.getHandle(upgradeId).result();
+      const continued = await eventually(
+        async () => {
+          const query = `WorkflowId = "${upgradeId}" AND ExecutionStatus = "ContinuedAsNew"`;
+          for await (const found of temporal.workflow.list({ query }).intoHistories()) return found.history;
+          return undefined;
+        },
+        30_000,
+        'the continued-as-new run to be listed',
+      );
+      await Worker.runReplayHistory({ workflowsPath: WORKFLOWS }, continued, upgradeId);
+      record('template-upgrade', continued);
     });
   });
 });
+
+function record(name: string, history: unknown): void {
+  if (!RECORD) return;
+  const file = RECORD === '1' ? `${name}.json` : `${name}-${RECORD}.json`;
+  fs.writeFileSync(path.join(FIXTURES, file), JSON.stringify(history));
+}
