@@ -293,6 +293,30 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
     expect(endpoint.requestsTo('/slow')).toHaveLength(1); // max_attempts 1
   });
 
+  it('cancels a run while a server-side call is in flight', async () => {
+    const release = gate<string>();
+    endpoint.on('/held', async () => ({ body: await release.promise }));
+    const assistant = await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [fn('held')] });
+    const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'Wait' }] });
+    model.script({ kind: 'tool_calls', calls: [{ id: 'call_c', name: 'held', arguments: '{}' }] });
+    const run = await svc.openai.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    await eventually(() => Promise.resolve(endpoint.requestsTo('/held').length > 0 || undefined), 30_000, 'the call');
+    const cancelling = await svc.openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
+    expect(cancelling.status).toBe('cancelling');
+    const cancelled = await eventually(
+      async () => {
+        const r = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+        return r.status === 'cancelled' ? r : undefined;
+      },
+      30_000,
+      'the run to be cancelled',
+    );
+    expect(cancelled.cancelled_at).toEqual(expect.any(Number));
+    expect((await stepsOf(thread.id, run.id)).map((s) => s.status)).toEqual(['cancelled']);
+    release.open('too late');
+    expect(model.requests).toHaveLength(1);
+  });
+
   describe('admin API', () => {
     const admin = (method: string, route: string, body?: unknown, key = 'admin-key') =>
       svc.http(method, `/../admin${route}`, body, { authorization: `Bearer ${key}` });
