@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { fromJson, toJson } from '../src/store/json';
 import type { TemplateUpgradeRow } from '../src/store/repositories/templateUpgrades';
-import type { UpgradeFailure, UpgradeProgress } from '../src/temporal/templateShared';
+import { NO_PROGRESS, type UpgradeFailure, type UpgradeProgress } from '../src/temporal/templateShared';
 import { applyTemplateVersion } from '../src/templates/apply';
 import type { ActivityDeps } from './index';
 
@@ -47,7 +47,7 @@ export function templateActivities({ store }: ActivityDeps) {
           onlyIfOlder: true,
           upgradeId: input.upgradeId,
         });
-        if (!outcome) continue; // deleted meanwhile, or switched to manual
+        if (!outcome) continue; // deleted since the page was read
         tally.processed += 1;
         if (outcome.kind === 'applied' || (outcome.kind === 'already_current' && outcome.byThisUpgrade)) {
           tally.upgraded += 1;
@@ -77,18 +77,7 @@ export function templateActivities({ store }: ActivityDeps) {
 }
 
 function progressOf(row: TemplateUpgradeRow | undefined, input: UpgradePageInput): UpgradeProgress {
-  if (!row) {
-    return {
-      status: 'completed',
-      pages: input.page,
-      cursor: input.after,
-      processed: 0,
-      upgraded: 0,
-      already_current: 0,
-      failed: 0,
-      failures: [],
-    };
-  }
+  if (!row) return { ...NO_PROGRESS, status: 'completed', pages: input.page, cursor: input.after };
   return {
     status: row.status as UpgradeProgress['status'],
     pages: row.pages,

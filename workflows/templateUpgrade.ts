@@ -25,7 +25,7 @@ export async function templateUpgradeWorkflow(input: TemplateUpgradeInput): Prom
   });
 
   for (let page = 0; page < input.pagesPerRun; page++) {
-    const result = await upgradeTemplatePage({
+    progress = await upgradeTemplatePage({
       projectId: input.projectId,
       templateId: input.templateId,
       upgradeId: input.upgradeId,
@@ -34,7 +34,6 @@ export async function templateUpgradeWorkflow(input: TemplateUpgradeInput): Prom
       after: progress.cursor,
       limit: input.pageSize,
     });
-    progress = result;
     if (progress.status !== 'in_progress') return progress;
     if (workflowInfo().continueAsNewSuggested) break;
     if (input.pauseMs > 0) await sleep(input.pauseMs);

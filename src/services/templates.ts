@@ -4,6 +4,7 @@ import type { ListQuery } from '../schemas/list';
 import type { CreateTemplateBody, CreateTemplateVersionBody } from '../schemas/templates';
 import { toJson } from '../store/json';
 import type { AssistantTemplateVersionTable } from '../store/schemaExtensions';
+import { NO_PROGRESS } from '../temporal/templateShared';
 import { deletedObject, listEnvelope } from '../wire/objects';
 import { templateObject, templateUpgradeObject, templateVersionObject } from '../wire/templates';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
@@ -100,16 +101,10 @@ export function templatesService({ store, extensions, logger }: ServiceDeps) {
           id: upgrade.id,
           template_id: templateId,
           version: n,
-          status: 'in_progress',
           created_at: upgrade.createdAt,
           completed_at: null,
-          pages: 0,
-          cursor: null,
-          processed: 0,
-          upgraded: 0,
-          already_current: 0,
-          failed: 0,
-          failures: '[]',
+          ...NO_PROGRESS,
+          failures: toJson(NO_PROGRESS.failures),
         },
       }));
       if (number === undefined) throw notFound('assistant template', templateId);

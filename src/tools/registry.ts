@@ -21,8 +21,9 @@ export type StoredToolChoice = string | { type: string; function?: { name: strin
 
 /**
  * What one run offers the model: its declared tools that this server can run, each under the name the model
- * calls it by; a declared function registered as a server-side tool is offered with its registered definition. Built-in tools take reserved names; a client function that already uses one keeps it and the
- * built-in gets a suffix, so every name maps back to exactly one kind. Deterministic in the declared list.
+ * calls it by. Built-in tools take reserved names; a client function that already uses one keeps it and the
+ * built-in gets a suffix, so every name maps back to exactly one kind. A declared function registered as a
+ * server-side tool (extension) is offered with its registered definition. Deterministic in its inputs.
  */
 export interface Toolbox {
   /** The `tools` of the Chat Completions request (empty when nothing can be offered). */

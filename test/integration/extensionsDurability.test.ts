@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import type { ServerToolInvocation } from '../../src/temporal/shared';
 import { upgradeProgressQuery } from '../../src/temporal/templateShared';
+import type { templateUpgradeObject } from '../../src/wire/templates';
 import { killLeftoverCliProcesses, spawnWorkerFor, type CliProcess } from '../support/cli';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
-import { DIALECTS, eventually, startTestService, type TestService } from '../support/service';
+import { startOperatorWorker, type OperatorWorker } from '../support/operatorWorker';
+import { DIALECTS, eventually, startTestService, waitForRunStatus, type TestService } from '../support/service';
 import { dataOf } from '../support/sse';
 import { gate, startToolEndpoint, type ToolEndpoint } from '../support/toolEndpoint';
 
@@ -19,22 +20,14 @@ import { gate, startToolEndpoint, type ToolEndpoint } from '../support/toolEndpo
  */
 jest.setTimeout(180_000);
 
-interface Upgrade {
-  status: string;
-  processed: number;
-  upgraded: number;
-  already_current: number;
-  failed: number;
-  failures: Array<{ assistant_id: string; message: string }>;
-}
+type Upgrade = ReturnType<typeof templateUpgradeObject>;
 
 describe.each(DIALECTS)('extensions surviving worker crashes (%s)', (dialect) => {
   let svc: TestService;
   let model: FakeModel;
   let endpoint: ToolEndpoint;
   let temporal: Client;
-  let operator: Worker;
-  let operatorDone: Promise<void>;
+  let operator: OperatorWorker;
   const operatorQueue = `operator-crash-${dialect}-${process.pid}`;
   let operatorGate = gate();
   const invocations: ServerToolInvocation[] = [];
@@ -72,23 +65,17 @@ describe.each(DIALECTS)('extensions surviving worker crashes (%s)', (dialect) =>
     );
     const address = process.env.THREADLINE_TEST_TEMPORAL_ADDRESS!;
     temporal = new Client({ connection: await Connection.connect({ address }) });
-    operator = await Worker.create({
-      connection: await NativeConnection.connect({ address }),
-      taskQueue: operatorQueue,
-      activities: {
-        ship: async (input: ServerToolInvocation) => {
-          invocations.push(input);
-          await operatorGate.promise;
-          return `shipped ${(input.arguments as { order: string }).order}`;
-        },
+    operator = await startOperatorWorker(operatorQueue, {
+      ship: async (input) => {
+        invocations.push(input);
+        await operatorGate.promise;
+        return `shipped ${(input.arguments as { order: string }).order}`;
       },
     });
-    operatorDone = operator.run();
   });
   afterAll(async () => {
     killLeftoverCliProcesses();
-    operator?.shutdown();
-    await operatorDone;
+    await operator?.stop();
     await temporal?.connection.close();
     await svc?.stop();
     await endpoint?.close();
@@ -221,14 +208,7 @@ describe.each(DIALECTS)('extensions surviving worker crashes (%s)', (dialect) =>
     await eventually(() => Promise.resolve(endpoint.requestsTo('/charge').length > 0 || undefined), 30_000, 'the call');
     await crash(worker);
     worker = await startWorker();
-    const done = await eventually(
-      async () => {
-        const r = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
-        return r.status === 'completed' ? r : undefined;
-      },
-      60_000,
-      'the run to complete',
-    );
+    const done = await waitForRunStatus(svc, thread.id, run.id, 'completed');
     expect(done.last_error).toBeNull();
     const calls = endpoint.requestsTo('/charge');
     expect(calls).toHaveLength(2);
@@ -270,14 +250,7 @@ describe.each(DIALECTS)('extensions surviving worker crashes (%s)', (dialect) =>
     await crash(worker);
     operatorGate.open(); // the operator's activity completes while no run worker is up
     worker = await startWorker();
-    const done = await eventually(
-      async () => {
-        const r = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
-        return r.status === 'completed' ? r : undefined;
-      },
-      60_000,
-      'the run to complete',
-    );
+    const done = await waitForRunStatus(svc, thread.id, run.id, 'completed');
     expect(done.last_error).toBeNull();
     expect(invocations).toHaveLength(1);
     const { steps, outputDeltas } = await toolStepOf(thread.id, run.id);

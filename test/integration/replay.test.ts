@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import os from 'node:os';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
+import { startOperatorWorker, type OperatorWorker } from '../support/operatorWorker';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { startToolEndpoint, type ToolEndpoint } from '../support/toolEndpoint';
 
@@ -41,8 +42,7 @@ describe('run workflow replay', () => {
     let temporal: Client;
     let assistantId: string;
     let serverToolAssistantId: string;
-    let operator: Worker;
-    let operatorDone: Promise<void>;
+    let operator: OperatorWorker;
     const operatorQueue = `replay-operator-${process.pid}`;
     const tool = {
       type: 'function' as const,
@@ -78,12 +78,7 @@ describe('run workflow replay', () => {
         connection: await Connection.connect({ address: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS! }),
       });
       // The operator's own worker for the Temporal-activity tool (after the service installed the runtime).
-      operator = await Worker.create({
-        connection: await NativeConnection.connect({ address: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS! }),
-        taskQueue: operatorQueue,
-        activities: { ship: () => Promise.resolve({ shipped: true }) },
-      });
-      operatorDone = operator.run();
+      operator = await startOperatorWorker(operatorQueue, { ship: () => Promise.resolve({ shipped: true }) });
       assistantId = (await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool] })).id;
       serverToolAssistantId = (
         await svc.openai.beta.assistants.create({
@@ -97,8 +92,7 @@ describe('run workflow replay', () => {
       ).id;
     });
     afterAll(async () => {
-      operator?.shutdown();
-      await operatorDone;
+      await operator?.stop();
       await svc?.stop();
       await temporal?.connection.close();
       await endpoint?.close();

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import type { RunStep, ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import type { ServerToolInvocation } from '../../src/temporal/shared';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
-import { DIALECTS, eventually, startTestService, type TestService } from '../support/service';
+import { startOperatorWorker, type OperatorWorker } from '../support/operatorWorker';
+import { DIALECTS, eventually, startTestService, waitForRunStatus, type TestService } from '../support/service';
 import { gate, startToolEndpoint, type ToolEndpoint } from '../support/toolEndpoint';
 
 /**
@@ -28,8 +28,7 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
   let svc: TestService;
   let model: FakeModel;
   let endpoint: ToolEndpoint;
-  let operator: Worker;
-  let operatorDone: Promise<void>;
+  let operator: OperatorWorker;
   let temporal: Client;
   const operatorQueue = `operator-tools-${dialect}-${process.pid}`;
   const invocations: ServerToolInvocation[] = [];
@@ -77,24 +76,19 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
       WEATHER_TOOL_TOKEN: `Bearer ${SECRET}`,
       THREADLINE_ADMIN_KEY: 'admin-key',
     });
-    const address = process.env.THREADLINE_TEST_TEMPORAL_ADDRESS!;
-    operator = await Worker.create({
-      connection: await NativeConnection.connect({ address }),
-      taskQueue: operatorQueue,
-      activities: {
-        lookupOrder: (input: ServerToolInvocation) => {
-          invocations.push(input);
-          const { id } = input.arguments as { id: string };
-          return Promise.resolve({ order: id, status: 'shipped' });
-        },
+    operator = await startOperatorWorker(operatorQueue, {
+      lookupOrder: (input) => {
+        invocations.push(input);
+        const { id } = input.arguments as { id: string };
+        return Promise.resolve({ order: id, status: 'shipped' });
       },
     });
-    operatorDone = operator.run();
-    temporal = new Client({ connection: await Connection.connect({ address }) });
+    temporal = new Client({
+      connection: await Connection.connect({ address: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS! }),
+    });
   });
   afterAll(async () => {
-    operator?.shutdown();
-    await operatorDone;
+    await operator?.stop();
     await temporal?.connection.close();
     await svc?.stop();
     await endpoint?.close();
@@ -277,14 +271,7 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
     const during = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
     expect(during).toMatchObject({ status: 'in_progress', required_action: null });
     release.open('"held result"');
-    const done = await eventually(
-      async () => {
-        const r = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
-        return r.status === 'completed' ? r : undefined;
-      },
-      30_000,
-      'the run to complete',
-    );
+    const done = await waitForRunStatus(svc, thread.id, run.id, 'completed');
     expect(done.last_error).toBeNull();
     expect(functionCalls((await stepsOf(thread.id, run.id))[0]!)).toEqual([
       { id: 'call_h', name: 'held', output: '"held result"' },
@@ -303,14 +290,7 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
     await eventually(() => Promise.resolve(endpoint.requestsTo('/held').length > 0 || undefined), 30_000, 'the call');
     const cancelling = await svc.openai.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
     expect(cancelling.status).toBe('cancelling');
-    const cancelled = await eventually(
-      async () => {
-        const r = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
-        return r.status === 'cancelled' ? r : undefined;
-      },
-      30_000,
-      'the run to be cancelled',
-    );
+    const cancelled = await waitForRunStatus(svc, thread.id, run.id, 'cancelled');
     expect(cancelled.cancelled_at).toEqual(expect.any(Number));
     expect((await stepsOf(thread.id, run.id)).map((s) => s.status)).toEqual(['cancelled']);
     release.open('too late');

@@ -1,4 +1,5 @@
 import type { Assistant } from 'openai/resources/beta/assistants';
+import type { templateUpgradeObject } from '../../src/wire/templates';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { DIALECTS, eventually, startTestService, type TestService } from '../support/service';
 
@@ -20,15 +21,7 @@ interface TemplateField {
   overrides: string[];
 }
 type TemplateAssistant = Assistant & { template: TemplateField };
-interface Upgrade {
-  id: string;
-  status: string;
-  processed: number;
-  upgraded: number;
-  already_current: number;
-  failed: number;
-  failures: Array<{ assistant_id: string; message: string }>;
-}
+type Upgrade = ReturnType<typeof templateUpgradeObject>;
 
 const fn = (name: string, description = `the ${name} tool`) => ({
   type: 'function' as const,

@@ -121,3 +121,21 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Polls a run until it has `status` (through the SDK, as a client would). */
+export function waitForRunStatus(
+  svc: TestService,
+  threadId: string,
+  runId: string,
+  status: string,
+  timeoutMs = 60_000,
+) {
+  return eventually(
+    async () => {
+      const run = await svc.openai.beta.threads.runs.retrieve(runId, { thread_id: threadId });
+      return run.status === status ? run : undefined;
+    },
+    timeoutMs,
+    `run ${runId} to be ${status}`,
+  );
+}
