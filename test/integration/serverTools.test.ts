@@ -65,6 +65,16 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
           },
           { function: { name: 'slow' }, executor: http('/slow', { timeout_seconds: 1, max_attempts: 1 }) },
           { function: { name: 'held' }, executor: http('/held', { timeout_seconds: 60 }) },
+          {
+            function: { name: 'unserved' },
+            executor: {
+              type: 'temporal_activity',
+              activity: 'nobodyServesThis',
+              task_queue: `unserved-${dialect}-${process.pid}`,
+              timeout_seconds: 1,
+              max_attempts: 1,
+            },
+          },
         ],
       }),
     );
@@ -278,6 +288,24 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
       { id: 'call_s', name: 'slow', output: 'The slow tool failed: no answer within 1 s.' },
     ]);
     expect(endpoint.requestsTo('/slow')).toHaveLength(1); // max_attempts 1
+  });
+
+  it('times out a Temporal-activity tool whose queue no worker serves, and the model reads why', async () => {
+    const assistant = await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [fn('unserved')] });
+    const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'Anyone?' }] });
+    model.script(
+      { kind: 'tool_calls', calls: [{ id: 'call_n', name: 'unserved', arguments: '{}' }] },
+      { kind: 'text', text: 'Nobody answered.' },
+    );
+    const run = await svc.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistant.id },
+      { pollIntervalMs: 50 },
+    );
+    expect(run).toMatchObject({ status: 'completed', last_error: null });
+    expect(functionCalls((await stepsOf(thread.id, run.id))[0]!)).toEqual([
+      { id: 'call_n', name: 'unserved', output: 'The unserved tool failed: no answer within 1 s.' },
+    ]);
   });
 
   it('cancels a run while a server-side call is in flight', async () => {
