@@ -1,5 +1,6 @@
 import { assistantsService } from './assistants';
 import type { ServiceDeps } from './context';
+import { filesService } from './files';
 import { messagesService } from './messages';
 import { runsService } from './runs';
 import { threadsService } from './threads';
@@ -10,6 +11,7 @@ export function createServices(deps: ServiceDeps) {
     threads: threadsService(deps),
     messages: messagesService(deps),
     runs: runsService(deps),
+    files: filesService(deps),
   };
 }
 

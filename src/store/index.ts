@@ -1,4 +1,5 @@
 import { PostgresAdapter } from 'kysely';
+import { fileLibrary, type FileLibraryOptions } from '../files/library';
 import type { RunEventBus } from '../streaming/bus';
 import type { Db } from './db';
 import { assistantsRepository } from './repositories/assistants';
@@ -10,9 +11,10 @@ import { threadsRepository } from './repositories/threads';
 
 /**
  * All repositories over one database handle; services receive this, never the raw handle. The bus, when
- * given, hears every event appended in this process (the in-process fast path of streaming).
+ * given, hears every event appended in this process (the in-process fast path of streaming). `files` is the
+ * file library: rows plus the bytes in their storage, which the API and the worker's activities both use.
  */
-export function createStore(db: Db, bus?: RunEventBus) {
+export function createStore(db: Db, bus: RunEventBus | undefined, files: FileLibraryOptions) {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     db,
@@ -22,6 +24,7 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runs: runsRepository(db),
     runSteps: runStepsRepository(db),
     runEvents: runEventsRepository(db, bus, postgres),
+    files: fileLibrary(db, files),
   };
 }
 
