@@ -7,10 +7,12 @@ import { toJson } from '../store/json';
 import type { AssistantTable } from '../store/schema';
 import { assistantObject, deletedObject, listEnvelope } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
+import { requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
-export function assistantsService({ store }: ServiceDeps) {
+export function assistantsService(deps: ServiceDeps) {
+  const { store } = deps;
   const repo = store.assistants;
 
   async function load(scope: RequestScope, id: string) {
@@ -21,6 +23,7 @@ export function assistantsService({ store }: ServiceDeps) {
 
   return {
     async create(scope: RequestScope, body: CreateAssistantBody) {
+      await requireFiles(deps, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const { id, createdAt } = newObjectId('assistant');
       await repo.insert({
         project_id: scope.projectId,
@@ -48,6 +51,7 @@ export function assistantsService({ store }: ServiceDeps) {
     /** Absent fields stay as they are; `null` clears a nullable field back to its default. */
     async modify(scope: RequestScope, id: string, body: ModifyAssistantBody) {
       const current = await load(scope, id);
+      await requireFiles(deps, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const changes: Updateable<AssistantTable> = {};
       if (body.model !== undefined) changes.model = body.model;
       if (body.name !== undefined) changes.name = body.name;
