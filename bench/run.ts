@@ -7,6 +7,7 @@ import { POSTGRES_ADMIN_URL } from '../test/support/postgres';
 import { describeMachine, writeReport, type Report } from './report';
 import { ROOT } from './root';
 import { crash } from './scenarios/crash';
+import { fileUpload } from './scenarios/fileUpload';
 import { firstToken } from './scenarios/firstToken';
 import { parked } from './scenarios/parked';
 import { perStep } from './scenarios/perStep';
@@ -15,7 +16,15 @@ import { throughput } from './scenarios/throughput';
 import { deploy, startTemporal, type Dialect } from './topology';
 import type { Row, ScenarioContext } from './types';
 
-export const SCENARIOS = { 1: firstToken, 2: perStep, 3: throughput, 4: parked, 5: threadLength, 6: crash } as const;
+export const SCENARIOS = {
+  1: firstToken,
+  2: perStep,
+  3: throughput,
+  4: parked,
+  5: threadLength,
+  6: crash,
+  7: fileUpload,
+} as const;
 type ScenarioId = keyof typeof SCENARIOS;
 const SCENARIO_NAMES: Record<ScenarioId, string> = {
   1: '1. first token',
@@ -24,6 +33,7 @@ const SCENARIO_NAMES: Record<ScenarioId, string> = {
   4: '4. parked runs',
   5: '5. thread length',
   6: '6. crash recovery',
+  7: '7. file upload',
 };
 
 export interface BenchOptions {
@@ -126,8 +136,8 @@ function sqliteVersion(): string {
 
 function parseArgs(argv: string[]): BenchOptions {
   const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const only = (flag('only') ?? '1,2,3,4,5,6').split(',').map((s) => Number(s) as ScenarioId);
-  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (1–6)`);
+  const only = (flag('only') ?? '1,2,3,4,5,6,7').split(',').map((s) => Number(s) as ScenarioId);
+  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (1–7)`);
   const dialects = (flag('db') ?? 'sqlite,postgres').split(',') as Dialect[];
   return {
     mode: argv.includes('--full') ? 'full' : argv.includes('--smoke') ? 'smoke' : 'quick',

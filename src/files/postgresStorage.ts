@@ -33,31 +33,35 @@ export function postgresStorage(db: Db): FileStorage {
       // Replacing: an earlier attempt at this key (a retried tool activity) may have left chunks behind.
       await removeChunks(key);
       let written = 0;
-      const insert = async (data: Buffer) => {
+      // One staging buffer per upload, reused for every chunk: pg copies a parameter into its own message
+      // buffer before the insert resolves, so the next chunk may overwrite it. Fresh 1 MiB buffers per chunk
+      // would leave hundreds of MB of garbage behind a large upload and inflate the API's memory until collected.
+      const staging = Buffer.allocUnsafe(CHUNK_BYTES);
+      let filled = 0;
+      const flush = async () => {
         await db
           .insertInto('file_chunks')
-          .values({ project_id: key.projectId, file_id: key.fileId, start_byte: written, data })
+          .values({
+            project_id: key.projectId,
+            file_id: key.fileId,
+            start_byte: written,
+            data: staging.subarray(0, filled),
+          })
           .execute();
-        written += data.length;
+        written += filled;
+        filled = 0;
       };
       try {
-        let pending: Buffer[] = [];
-        let pendingBytes = 0;
         for await (const chunk of capped(body, maxBytes)) {
-          let rest = chunk;
-          while (pendingBytes + rest.length >= CHUNK_BYTES) {
-            const take = CHUNK_BYTES - pendingBytes;
-            await insert(Buffer.concat([...pending, rest.subarray(0, take)]));
-            rest = rest.subarray(take);
-            pending = [];
-            pendingBytes = 0;
-          }
-          if (rest.length > 0) {
-            pending.push(rest);
-            pendingBytes += rest.length;
+          let offset = 0;
+          while (offset < chunk.length) {
+            const copied = chunk.copy(staging, filled, offset);
+            filled += copied;
+            offset += copied;
+            if (filled === CHUNK_BYTES) await flush();
           }
         }
-        if (pendingBytes > 0 || written === 0) await insert(Buffer.concat(pending));
+        if (filled > 0 || written === 0) await flush();
       } catch (error) {
         await removeChunks(key);
         throw error;
