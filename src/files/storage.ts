@@ -23,7 +23,7 @@ export interface FileStorage {
    * it stops reading and rejects with FileTooLargeError. On any failure (the cap, a source that errors because
    * its client went away, a full disk) nothing is left under the key.
    */
-  put(key: StorageKey, body: AsyncIterable<Buffer>, maxBytes: number): Promise<number>;
+  put(key: StorageKey, body: AsyncIterable<Buffer> | Iterable<Buffer>, maxBytes: number): Promise<number>;
   /** The bytes under `key` (or a range of them), or undefined when there are none. */
   get(key: StorageKey, range?: ByteRange): Promise<Readable | undefined>;
   /** Removes the bytes under `key`; removing what is not there is not an error. */
@@ -52,7 +52,10 @@ export function checkKey(key: StorageKey): StorageKey {
 }
 
 /** Counts bytes as they pass and throws FileTooLargeError the moment the total crosses `maxBytes`. */
-export async function* capped(body: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+export async function* capped(
+  body: AsyncIterable<Buffer> | Iterable<Buffer>,
+  maxBytes: number,
+): AsyncGenerator<Buffer> {
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
