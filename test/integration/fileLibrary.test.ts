@@ -41,6 +41,7 @@ describe.each(STORAGE_CASES)('the file library (%s database, %s storage)', (dial
     const id = newId('file');
     async function* fails(): AsyncGenerator<Buffer> {
       yield Buffer.alloc(2 * 1024 * 1024, 1);
+      await new Promise((resolve) => setImmediate(resolve));
       throw new Error('source failed');
     }
     await expect(
