@@ -43,6 +43,7 @@ describe.each(STORAGE_CASES)('files (%s database, %s storage)', (dialect, storag
     });
     expect(Math.abs(file.created_at - Date.now() / 1000)).toBeLessThan(60);
     expect(await svc.openai.files.retrieve(file.id)).toEqual(file);
+    expect(await svc.openai.files.waitForProcessing(file.id, { pollInterval: 10 })).toEqual(file);
     expect(await bytesOf(file.id)).toEqual(content);
     expect(await storedBytes(svc, file.id)).toEqual(content);
   });
@@ -54,6 +55,7 @@ describe.each(STORAGE_CASES)('files (%s database, %s storage)', (dialect, storag
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');
     expect(res.headers.get('content-length')).toBe(String(png.length));
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('content-disposition')).toBe(
       `attachment; filename="pixel _.png"; filename*=UTF-8''${encodeURIComponent('pixel ✓.png')}`,
     );

@@ -41,6 +41,8 @@ export function filesRouter({ files }: Services, maxFileBytes: number): Router {
     if (range) res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${file.bytes}`);
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('Content-Disposition', attachment(file.filename));
+    // An uploaded .html or .svg must never be rendered as a page of this origin.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     try {
       await pipeline(stream, res);
     } catch (error) {
