@@ -11,8 +11,7 @@ import { requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
-export function assistantsService(deps: ServiceDeps) {
-  const { store } = deps;
+export function assistantsService({ store }: ServiceDeps) {
   const repo = store.assistants;
 
   async function load(scope: RequestScope, id: string) {
@@ -23,7 +22,7 @@ export function assistantsService(deps: ServiceDeps) {
 
   return {
     async create(scope: RequestScope, body: CreateAssistantBody) {
-      await requireFiles(deps, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const { id, createdAt } = newObjectId('assistant');
       await repo.insert({
         project_id: scope.projectId,
@@ -51,7 +50,7 @@ export function assistantsService(deps: ServiceDeps) {
     /** Absent fields stay as they are; `null` clears a nullable field back to its default. */
     async modify(scope: RequestScope, id: string, body: ModifyAssistantBody) {
       const current = await load(scope, id);
-      await requireFiles(deps, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const changes: Updateable<AssistantTable> = {};
       if (body.model !== undefined) changes.model = body.model;
       if (body.name !== undefined) changes.name = body.name;

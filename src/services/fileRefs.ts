@@ -1,6 +1,7 @@
 import type { ToolResources } from '../schemas/common';
 import type { CreateMessageBody } from '../schemas/messages';
-import type { RequestScope, ServiceDeps } from './context';
+import type { Store } from '../store';
+import type { RequestScope } from './context';
 import { noSuchFile } from './files';
 
 /** A file id a request names, and where (OpenAI's param notation), so a missing one can be pointed at. */
@@ -41,7 +42,7 @@ export function messagesRefs(messages: CreateMessageBody[] | null | undefined, b
  * is written. The first missing one answers as OpenAI's file lookups did: 404 `No such File object: <id>`,
  * with `param` saying where in the request it was named.
  */
-export async function requireFiles({ store }: Pick<ServiceDeps, 'store'>, scope: RequestScope, refs: FileRef[]) {
+export async function requireFiles(store: Store, scope: RequestScope, refs: FileRef[]): Promise<void> {
   if (refs.length === 0) return;
   const present = await store.files.present(
     scope.projectId,

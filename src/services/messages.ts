@@ -51,8 +51,7 @@ export function newMessageRow(
   };
 }
 
-export function messagesService(deps: ServiceDeps) {
-  const { store } = deps;
+export function messagesService({ store }: ServiceDeps) {
   const repo = store.messages;
 
   async function requireThread(scope: RequestScope, threadId: string) {
@@ -69,7 +68,7 @@ export function messagesService(deps: ServiceDeps) {
   return {
     async create(scope: RequestScope, threadId: string, body: CreateMessageBody) {
       await requireThread(scope, threadId);
-      await requireFiles(deps, scope, messageRefs(body, ''));
+      await requireFiles(store, scope, messageRefs(body, ''));
       const row = newMessageRow(scope, threadId, body);
       const { activeRunId } = await repo.insertIfThreadIdle(row);
       if (activeRunId) throw badRequest(`Can't add messages to ${threadId} while a run ${activeRunId} is active.`);

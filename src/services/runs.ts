@@ -197,7 +197,7 @@ export function runsService(deps: ServiceDeps) {
     async create(scope: RequestScope, threadId: string, body: CreateRunBody) {
       await requireThread(scope, threadId);
       const assistant = await requireAssistant(scope, body.assistant_id);
-      await requireFiles(deps, scope, messagesRefs(body.additional_messages, 'additional_messages'));
+      await requireFiles(store, scope, messagesRefs(body.additional_messages, 'additional_messages'));
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -207,7 +207,7 @@ export function runsService(deps: ServiceDeps) {
       const assistant = await requireAssistant(scope, body.assistant_id);
       const { thread: threadBody, tool_resources, ...overrides } = body;
       // Checked here to name params as this request has them (`thread.messages[0]…`); nothing is written yet.
-      await requireFiles(deps, scope, [
+      await requireFiles(store, scope, [
         ...messagesRefs(threadBody?.messages, 'thread.messages'),
         ...toolResourceRefs(threadBody?.tool_resources, 'thread.tool_resources'),
         ...toolResourceRefs(tool_resources, 'tool_resources'),

@@ -12,8 +12,7 @@ import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
-export function threadsService(deps: ServiceDeps) {
-  const { store } = deps;
+export function threadsService({ store }: ServiceDeps) {
   const repo = store.threads;
 
   async function load(scope: RequestScope, id: string) {
@@ -25,7 +24,7 @@ export function threadsService(deps: ServiceDeps) {
   return {
     /** The thread and its initial messages are written in one transaction, messages in the given order. */
     async create(scope: RequestScope, body: CreateThreadBody) {
-      await requireFiles(deps, scope, [
+      await requireFiles(store, scope, [
         ...toolResourceRefs(body.tool_resources, 'tool_resources'),
         ...messagesRefs(body.messages, 'messages'),
       ]);
@@ -50,7 +49,7 @@ export function threadsService(deps: ServiceDeps) {
 
     async modify(scope: RequestScope, id: string, body: ModifyThreadBody) {
       const current = await load(scope, id);
-      await requireFiles(deps, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const changes: Updateable<ThreadTable> = {};
       if (body.metadata !== undefined) changes.metadata = toJson(body.metadata ?? {});
       if (body.tool_resources !== undefined) {
