@@ -136,7 +136,8 @@ async function* partsOf(req: Request, parser: busboy.Busboy): AsyncGenerator<Par
     notify();
   });
   parser.on('file', (name, stream, info) => {
-    queue.push({ kind: 'file', name, filename: info.filename ?? 'upload', mimeType: info.mimeType, stream });
+    // A part with no name (or an empty one) is named as Python's httpx names bare bytes.
+    queue.push({ kind: 'file', name, filename: info.filename || 'upload', mimeType: info.mimeType, stream });
     notify();
   });
   for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
