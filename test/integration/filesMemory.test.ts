@@ -47,6 +47,9 @@ describe.each([
       THREADLINE_TASK_QUEUE: `test-${path.basename(dir)}`,
     });
     await api.waitFor(/API listening/);
+    // Moving 100 MB costs a few seconds of CPU on this 2-core machine; at the lowest priority it cannot starve
+    // the suites Jest runs beside this one (some of them expire runs after 3 s).
+    os.setPriority(api.child.pid!, 19);
     baseURL = `http://127.0.0.1:${port}/v1`;
     openai = new OpenAI({ baseURL, apiKey: 'test-key', maxRetries: 0, timeout: 120_000 });
   });
@@ -57,6 +60,22 @@ describe.each([
   });
 
   it('streams to storage with bounded API memory and reads back byte-exact', async () => {
+    const priority = os.getPriority();
+    os.setPriority(19);
+    try {
+      await uploadAndMeasure();
+    } finally {
+      // Raising it back needs privileges a CI user may not have; a lower priority for the rest of this
+      // Jest worker's suites is harmless.
+      try {
+        os.setPriority(priority);
+      } catch {
+        // kept low
+      }
+    }
+  }, 180_000);
+
+  async function uploadAndMeasure() {
     const source = path.join(dir, 'big.bin');
     const content = hashing(patternBytes(SIZE));
     await pipeline(content.chunks, fs.createWriteStream(source));
@@ -71,5 +90,5 @@ describe.each([
     expect(file).toMatchObject({ bytes: SIZE, filename: 'big.bin', purpose: 'user_data' });
     expect(await downloadDigest(baseURL, file.id)).toEqual({ sha256: content.digest(), bytes: SIZE });
     expect(peakMb - baselineMb).toBeLessThan(MAX_GROWTH_MB);
-  }, 180_000);
+  }
 });
