@@ -16,3 +16,26 @@ export function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return kb / 1024;
 }
+
+/**
+ * Samples a process's resident memory every `intervalMs` until `stop()`, which returns the largest sample (MB).
+ * RSS is what the operating system charges the process, so a server that buffered an upload shows it here.
+ */
+export function sampleRss(pid: number, intervalMs = 25): { stop(): { peakMb: number; samples: number } } {
+  let peakMb = rssMb(pid);
+  let samples = 1;
+  const timer = setInterval(() => {
+    try {
+      peakMb = Math.max(peakMb, rssMb(pid));
+      samples += 1;
+    } catch {
+      // The process is gone; the caller finds out from its own request.
+    }
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { peakMb, samples };
+    },
+  };
+}

@@ -8,6 +8,7 @@ import { describeMachine, writeReport, type Report } from './report';
 import { ROOT } from './root';
 import { crash } from './scenarios/crash';
 import { extensions } from './scenarios/extensions';
+import { fileUpload } from './scenarios/fileUpload';
 import { firstToken } from './scenarios/firstToken';
 import { parked } from './scenarios/parked';
 import { perStep } from './scenarios/perStep';
@@ -24,6 +25,7 @@ export const SCENARIOS = {
   5: threadLength,
   6: crash,
   7: extensions,
+  8: fileUpload,
 } as const;
 type ScenarioId = keyof typeof SCENARIOS;
 const SCENARIO_NAMES: Record<ScenarioId, string> = {
@@ -34,6 +36,7 @@ const SCENARIO_NAMES: Record<ScenarioId, string> = {
   5: '5. thread length',
   6: '6. crash recovery',
   7: '7. extensions',
+  8: '8. file upload',
 };
 
 export interface BenchOptions {
@@ -136,8 +139,8 @@ function sqliteVersion(): string {
 
 function parseArgs(argv: string[]): BenchOptions {
   const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const only = (flag('only') ?? '1,2,3,4,5,6,7').split(',').map((s) => Number(s) as ScenarioId);
-  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (1–7)`);
+  const only = (flag('only') ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s) as ScenarioId);
+  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (1–8)`);
   const dialects = (flag('db') ?? 'sqlite,postgres').split(',') as Dialect[];
   return {
     mode: argv.includes('--full') ? 'full' : argv.includes('--smoke') ? 'smoke' : 'quick',

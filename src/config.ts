@@ -41,6 +41,13 @@ const EnvSchema = z.object({
   THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).default(10),
   THREADLINE_MODEL_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(60),
   THREADLINE_SSE_KEEPALIVE_SECONDS: z.coerce.number().min(0.05).max(3600).default(15),
+  THREADLINE_FILE_STORAGE: optionalString.pipe(z.enum(['local', 'postgres']).optional()),
+  THREADLINE_FILE_DIR: optionalString,
+  THREADLINE_MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(512 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,8 +85,21 @@ export interface Config {
   maxSteps: number;
   /** Seconds between `: ping` comments on an idle event stream. */
   sseKeepAliveMs: number;
+  files: FilesConfig;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   extensions: ExtensionsConfig;
+}
+
+/**
+ * Where uploaded bytes live. `local`: a directory (one host, or a directory every API and worker host mounts);
+ * `postgres`: chunks in the PostgreSQL database itself, reachable from every host that reaches the database.
+ */
+export interface FilesConfig {
+  storage: 'local' | 'postgres';
+  /** The `local` driver's directory. */
+  dir: string;
+  /** Largest file an upload (or a tool) may store; bigger ones are refused while they are read. */
+  maxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -100,11 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const extensions = loadExtensionsConfig(env);
   const dataDir = path.resolve(e.THREADLINE_DATA_DIR);
+  const database = parseDatabaseUrl(e.THREADLINE_DATABASE_URL, dataDir);
   return {
     port: e.PORT,
     host: e.HOST,
     dataDir,
-    database: parseDatabaseUrl(e.THREADLINE_DATABASE_URL, dataDir),
+    database,
     maxBodyBytes: e.THREADLINE_MAX_BODY_BYTES,
     temporal: {
       address: e.TEMPORAL_ADDRESS,
@@ -127,6 +148,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runExpirySeconds: e.THREADLINE_RUN_EXPIRY_SECONDS,
     maxSteps: e.THREADLINE_MAX_STEPS,
     sseKeepAliveMs: Math.round(e.THREADLINE_SSE_KEEPALIVE_SECONDS * 1000),
+    files: {
+      storage: fileStorageFor(e.THREADLINE_FILE_STORAGE, database),
+      dir: path.resolve(e.THREADLINE_FILE_DIR ?? path.join(dataDir, 'files')),
+      maxBytes: e.THREADLINE_MAX_FILE_BYTES,
+    },
     logLevel: e.LOG_LEVEL,
     extensions,
   };
@@ -184,6 +210,20 @@ function loadExtensionsConfig(env: NodeJS.ProcessEnv): ExtensionsConfig {
       pauseMs: e.THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS,
     },
   };
+}
+
+/**
+ * On PostgreSQL the default is the database itself: API and worker processes on different hosts all reach it,
+ * while a directory would only be seen by the host that wrote it (a worker could not show an uploaded image
+ * to the model). On SQLite everything runs on one host, and a directory is the simplest store.
+ */
+function fileStorageFor(setting: 'local' | 'postgres' | undefined, database: DatabaseConfig): FilesConfig['storage'] {
+  if (setting === 'postgres' && database.dialect !== 'postgres') {
+    throw new ConfigError(
+      'Invalid setting(s):\n  THREADLINE_FILE_STORAGE="postgres": needs a PostgreSQL THREADLINE_DATABASE_URL (the files are stored in that database)',
+    );
+  }
+  return setting ?? (database.dialect === 'postgres' ? 'postgres' : 'local');
 }
 
 /**

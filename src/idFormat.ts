@@ -13,6 +13,8 @@ export const ID_PREFIX = {
   run: 'run_',
   step: 'step_',
   toolCall: 'call_',
+  // OpenAI's file ids use a hyphen, not an underscore.
+  file: 'file-',
   request: 'req_',
   // Extensions (README, "Extensions").
   template: 'tmpl_',

@@ -3,9 +3,10 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from './api/app';
 import { OpenStreams } from './api/sse';
 import type { Config } from './config';
+import { fileStoreOptions } from './files';
 import type { Logger } from './logger';
 import { createServices } from './services';
-import { createStore } from './store';
+import { createStore, type Store } from './store';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
 import { createDb, type Db } from './store/db';
@@ -31,6 +32,8 @@ export interface Running {
   temporalAddress: string;
   temporalUiUrl: string | undefined;
   db: Db;
+  /** The repositories and the file library (with its storage driver) this process uses. */
+  store: Store;
   /** This process's run-event bus (its follower count shows whether streams let go of their runs). */
   bus: RunEventBus;
   client: Client | undefined;
@@ -83,7 +86,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     // One bus per process: a worker and an API in the same process stream through it without a round trip.
     const bus = new RunEventBus();
-    const store = createStore(db, bus);
+    const store = createStore(db, bus, fileStoreOptions(config.files, db));
     // Extension: server-side tools, from the tools file and the admin API's registrations.
     const serverTools = serverToolRegistry(store, config.extensions.serverTools, config.extensions.serverToolHosts);
 
@@ -149,8 +152,15 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
           adminKey: config.extensions.adminKey,
         },
       });
+      cleanups.push(sweepFilesPeriodically(store, logger));
       const streams = new OpenStreams();
-      const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes, streams });
+      const app = createApp({
+        services,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        maxFileBytes: config.files.maxBytes,
+        streams,
+      });
       const server = await listen(app, config.port, config.host);
       cleanups.push(() => closeServer(server, streams));
       const address = server.address();
@@ -159,16 +169,45 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger.info({ url: `${url}/v1` }, 'API listening');
     }
 
-    return { url, temporalAddress, temporalUiUrl, db, bus, client, stop };
+    return { url, temporalAddress, temporalUiUrl, db, store, bus, client, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
+const FILE_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
+/**
+ * Expired files, and the leftovers of uploads and deletes a dead process did not finish, are removed at boot
+ * and then every ten minutes by every API process (the sweep is idempotent). Reads already treat expired
+ * files as gone; this frees their storage even if nobody asks for them again.
+ */
+function sweepFilesPeriodically(store: Store, logger: Logger): () => Promise<void> {
+  let running: Promise<void> = Promise.resolve();
+  const sweep = () => {
+    running = store.files.sweep().then(
+      (removed) => {
+        if (removed > 0) logger.info({ removed }, 'file sweep removed expired or abandoned files');
+      },
+      (error: unknown) => logger.warn({ err: error }, 'file sweep failed; retrying at the next interval'),
+    );
+  };
+  sweep();
+  const timer = setInterval(sweep, FILE_SWEEP_INTERVAL_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
 function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
+    // Node cuts off any request whose body takes longer than 5 minutes by default: a 512 MB upload on a slow
+    // link takes longer. Headers still have to arrive within headersTimeout.
+    server.requestTimeout = 60 * 60 * 1000;
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });

@@ -8,6 +8,7 @@ import { jsonBody } from './body';
 import { OpenStreams } from './sse';
 import { adminServerToolsRouter } from './routes/adminServerTools';
 import { assistantsRouter } from './routes/assistants';
+import { filesRouter } from './routes/files';
 import { messagesRouter } from './routes/messages';
 import { runsRouter } from './routes/runs';
 import { templatesRouter } from './routes/templates';
@@ -17,6 +18,8 @@ export interface AppOptions {
   services: Services;
   logger: Logger;
   maxBodyBytes: number;
+  /** The per-file cap of uploads (multipart bodies are not subject to maxBodyBytes). */
+  maxFileBytes: number;
   /** Where the app registers its open event streams (ended on shutdown); a fresh set when not given. */
   streams?: OpenStreams;
 }
@@ -26,6 +29,7 @@ export function createApp({
   services,
   logger,
   maxBodyBytes,
+  maxFileBytes,
   streams = new OpenStreams(),
 }: AppOptions): express.Express {
   const app = express();
@@ -40,6 +44,7 @@ export function createApp({
 
   const v1 = express.Router();
   v1.use(assistantsRouter(services));
+  v1.use(filesRouter(services, maxFileBytes));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
   v1.use(runsRouter(services, logger, streams));
   v1.use(threadsRouter(services));

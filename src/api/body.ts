@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
+import { discardBody } from './http';
 
 const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
 
@@ -20,14 +21,7 @@ export function jsonBody(maxBytes: number): RequestHandler {
     let settled = false;
     const refuse = () => {
       settled = true;
-      res.setHeader('Connection', 'close');
-      // Keep draining so the client reads our answer rather than a reset; stop outright if it keeps pushing.
-      let discarded = 0;
-      req.on('data', (chunk: Buffer) => {
-        discarded += chunk.length;
-        if (discarded > 8 * maxBytes) req.socket.destroy();
-      });
-      req.resume();
+      discardBody(req, res, 8 * maxBytes);
       next(tooLarge(maxBytes));
     };
     if (length !== undefined && Number(length) > maxBytes) return refuse();

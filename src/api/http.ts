@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { badRequest } from '../errors';
 import type { RequestScope } from '../services/context';
@@ -17,4 +18,19 @@ export function idParam(req: Request, name: string, prefix: string): string {
 
 export function scopeOf(res: Response): RequestScope {
   return res.locals.scope as RequestScope;
+}
+
+/**
+ * After refusing a request whose body is still arriving: answer with `Connection: close` and keep reading (and
+ * dropping) the rest so the client gets to read the answer instead of a reset; a client that goes on pushing
+ * more than `budgetBytes` is cut off.
+ */
+export function discardBody(req: IncomingMessage, res: Response, budgetBytes: number): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > budgetBytes) req.socket.destroy();
+  });
+  req.resume();
 }

@@ -59,6 +59,9 @@ function toApiError(issue: Issue, base: readonly PropertyKey[]): ApiError {
         'invalid_value',
       );
     case 'invalid_value':
+      if (input === undefined) {
+        return badRequest(`Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+      }
       return badRequest(
         `Invalid value: ${quote(input)}. Supported values are: ${listValues(issue.values)}.`,
         param,

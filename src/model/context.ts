@@ -9,6 +9,7 @@ import { SERVER_SOURCE } from '../store/repositories/toolOutputs';
 import { kindOf, type Toolbox } from '../tools';
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { memoryWindow } from './memory';
+import { inlineStoredImages, storedImagePart } from './images';
 import { MESSAGE_OVERHEAD_TOKENS, tokensOf } from './tokens';
 
 export interface ContextLimits {
@@ -82,7 +83,8 @@ export async function buildContext(
   if (sawAny && kept.length === 0 && tail.length === 0) return { fits: false };
   return {
     fits: true,
-    messages: head.concat(kept.reverse(), tail),
+    // Stored images are read only now, for the messages that made it into the prompt.
+    messages: await inlineStoredImages(store.files, run.project_id, head.concat(kept.reverse(), tail)),
     promptTokens: used,
   };
 }
@@ -131,16 +133,21 @@ function toChatMessage(row: MessageRow): ChatCompletionMessageParam {
     .map((part) => (part.type === 'text' ? part.text.value : part.type === 'refusal' ? part.refusal : ''))
     .filter((value) => value.length > 0)
     .join('\n');
-  const images = content.filter((part) => part.type === 'image_url');
-  if (row.role === 'assistant' || images.length === 0)
+  const hasImages = content.some((part) => part.type === 'image_url' || part.type === 'image_file');
+  if (row.role === 'assistant' || !hasImages)
     return { role: row.role === 'assistant' ? 'assistant' : 'user', content: text };
+  // Parts keep their order: "the first image" and "the second" must mean the same to the model as to the user.
   const parts: ChatCompletionContentPart[] = [];
-  if (text) parts.push({ type: 'text', text });
-  for (const image of images)
-    parts.push({
-      type: 'image_url',
-      image_url: { url: image.image_url.url, detail: image.image_url.detail ?? 'auto' },
-    });
+  for (const part of content) {
+    if (part.type === 'text' && part.text.value) parts.push({ type: 'text', text: part.text.value });
+    if (part.type === 'image_url') {
+      parts.push({
+        type: 'image_url',
+        image_url: { url: part.image_url.url, detail: part.image_url.detail ?? 'auto' },
+      });
+    }
+    if (part.type === 'image_file') parts.push(storedImagePart(part.image_file.file_id, part.image_file.detail));
+  }
   return { role: 'user', content: parts };
 }
 

@@ -96,12 +96,18 @@ export const TopP = z.number().min(0).max(1).nullable().optional();
 
 const VectorStoreIds = z.array(z.string().startsWith('vs_')).max(1);
 
-/** `tool_resources` as accepted on create and modify (file ids and vector store ids only). */
+/**
+ * `tool_resources` as accepted on create and modify (file ids and vector store ids only). Every level may be
+ * null: AutoGen sends `{"code_interpreter": {"file_ids": [...]}, "file_search": null}` (a pydantic dump).
+ */
 export const ToolResources = z.strictObject({
-  code_interpreter: z.strictObject({ file_ids: z.array(z.string().startsWith('file-')).max(20).optional() }).optional(),
+  code_interpreter: z
+    .strictObject({ file_ids: z.array(z.string().startsWith('file-')).max(20).nullable().optional() })
+    .nullable()
+    .optional(),
   file_search: z
     .strictObject({
-      vector_store_ids: VectorStoreIds.optional(),
+      vector_store_ids: VectorStoreIds.nullable().optional(),
       // Creating vector stores inline needs the vector store API, which Threadline does not have yet:
       // refuse it loudly rather than drop it.
       vector_stores: z.array(z.unknown()).max(1).optional(),
@@ -116,6 +122,7 @@ export const ToolResources = z.strictObject({
         });
       }
     })
+    .nullable()
     .optional(),
 });
 export type ToolResources = z.infer<typeof ToolResources>;

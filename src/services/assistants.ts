@@ -8,6 +8,7 @@ import type { AssistantRow } from '../store/repositories/assistants';
 import type { AssistantTable } from '../store/schema';
 import { assistantObject, deletedObject, listEnvelope } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
+import { requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { templateAssistantsService } from './templateAssistants';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
@@ -27,6 +28,7 @@ export function assistantsService(deps: ServiceDeps) {
 
   return {
     async create(scope: RequestScope, body: CreateAssistantBody) {
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const { id, createdAt } = newObjectId('assistant');
       await repo.insert({
         project_id: scope.projectId,
@@ -54,6 +56,7 @@ export function assistantsService(deps: ServiceDeps) {
     /** Absent fields stay as they are; `null` clears a nullable field back to its default. */
     async modify(scope: RequestScope, id: string, body: ModifyAssistantBody) {
       const current = await load(scope, id);
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const templateMade = await fromTemplate.modify(scope, id, body);
       if (templateMade) return templateMade;
       const changes: Updateable<AssistantTable> = {};

@@ -1,5 +1,6 @@
 import { assistantsService } from './assistants';
 import type { ServiceDeps } from './context';
+import { filesService } from './files';
 import { messagesService } from './messages';
 import { runsService } from './runs';
 import { serverToolsService } from './serverTools';
@@ -17,6 +18,7 @@ export function createServices(deps: ServiceDeps) {
     templates: templatesService(deps),
     templateAssistants: templateAssistantsService(deps),
     serverTools: serverToolsService(deps),
+    files: filesService(deps),
   };
 }
 

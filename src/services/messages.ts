@@ -8,6 +8,7 @@ import { toJson } from '../store/json';
 import type { MessageTable } from '../store/schema';
 import { deletedObject, listEnvelope, messageObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
+import { messageRefs, requireFiles } from './fileRefs';
 import { pageRequest } from './paging';
 
 /** Request content (a string, or parts whose `text` is a plain string) → the stored response shape. */
@@ -67,6 +68,7 @@ export function messagesService({ store }: ServiceDeps) {
   return {
     async create(scope: RequestScope, threadId: string, body: CreateMessageBody) {
       await requireThread(scope, threadId);
+      await requireFiles(store, scope, messageRefs(body, ''));
       const row = newMessageRow(scope, threadId, body);
       const { activeRunId } = await repo.insertIfThreadIdle(row);
       if (activeRunId) throw badRequest(`Can't add messages to ${threadId} while a run ${activeRunId} is active.`);

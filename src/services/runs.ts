@@ -19,6 +19,7 @@ import { listEnvelope } from '../wire/objects';
 import { runObject, runStepObject } from '../wire/runs';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
+import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { threadsService } from './threads';
 
@@ -194,6 +195,7 @@ export function runsService(deps: ServiceDeps) {
     async create(scope: RequestScope, threadId: string, body: CreateRunBody) {
       await requireThread(scope, threadId);
       const assistant = await requireAssistant(scope, body.assistant_id);
+      await requireFiles(store, scope, messagesRefs(body.additional_messages, 'additional_messages'));
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -202,6 +204,12 @@ export function runsService(deps: ServiceDeps) {
     async createThreadAndRun(scope: RequestScope, body: CreateThreadAndRunBody) {
       const assistant = await requireAssistant(scope, body.assistant_id);
       const { thread: threadBody, tool_resources, ...overrides } = body;
+      // Checked here to name params as this request has them (`thread.messages[0]…`); nothing is written yet.
+      await requireFiles(store, scope, [
+        ...messagesRefs(threadBody?.messages, 'thread.messages'),
+        ...toolResourceRefs(threadBody?.tool_resources, 'thread.tool_resources'),
+        ...toolResourceRefs(tool_resources, 'tool_resources'),
+      ]);
       const thread = await threads.create(scope, {
         ...(threadBody ?? {}),
         tool_resources: threadBody?.tool_resources ?? tool_resources,

@@ -16,6 +16,7 @@ import { effectiveColumns, versionColumns, type Overrides } from '../templates/e
 import { assistantObject } from '../wire/objects';
 import { assistantTemplateField, type TemplateMadeAssistant } from '../wire/templates';
 import type { RequestScope, ServiceDeps } from './context';
+import { requireFiles, toolResourceRefs } from './fileRefs';
 import { noSuchVersion } from './templates';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
@@ -115,6 +116,7 @@ export function templateAssistantsService({ store }: ServiceDeps) {
     present,
 
     async create(scope: RequestScope, body: CreateAssistantFromTemplateBody): Promise<TemplateMadeAssistant> {
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const template = await store.templates.find(scope.projectId, body.template_id);
       if (!template) throw notFound('assistant template', body.template_id);
       const number = body.template_version ?? template.latest_version;

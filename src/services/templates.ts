@@ -8,6 +8,7 @@ import { NO_PROGRESS } from '../temporal/templateShared';
 import { deletedObject, listEnvelope } from '../wire/objects';
 import { templateObject, templateUpgradeObject, templateVersionObject } from '../wire/templates';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
+import { requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { toolResourcesJson } from './toolResources';
 
@@ -57,6 +58,7 @@ export function templatesService({ store, extensions, logger }: ServiceDeps) {
 
   return {
     async create(scope: RequestScope, body: CreateTemplateBody) {
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const { name, description, ...version } = body;
       const { id, createdAt } = newObjectId('template');
       const template = {
@@ -93,6 +95,7 @@ export function templatesService({ store, extensions, logger }: ServiceDeps) {
      * published meanwhile: that one's walk upgrades the assistants, and this walk is recorded as failed.
      */
     async publish(scope: RequestScope, templateId: string, body: CreateTemplateVersionBody) {
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const upgrade = newObjectId('templateUpgrade');
       const number = await repo.publish(scope.projectId, templateId, (n) => ({
         row: versionRow(scope, templateId, n, body, upgrade.id),

@@ -8,6 +8,7 @@ import type { ThreadTable } from '../store/schema';
 import { deletedObject, listEnvelope, threadObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { newMessageRow } from './messages';
+import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
@@ -23,6 +24,10 @@ export function threadsService({ store }: ServiceDeps) {
   return {
     /** The thread and its initial messages are written in one transaction, messages in the given order. */
     async create(scope: RequestScope, body: CreateThreadBody) {
+      await requireFiles(store, scope, [
+        ...toolResourceRefs(body.tool_resources, 'tool_resources'),
+        ...messagesRefs(body.messages, 'messages'),
+      ]);
       const { id, createdAt } = newObjectId('thread');
       const messages = (body.messages ?? []).map((message) => newMessageRow(scope, id, message));
       await repo.insertWithMessages(
@@ -44,6 +49,7 @@ export function threadsService({ store }: ServiceDeps) {
 
     async modify(scope: RequestScope, id: string, body: ModifyThreadBody) {
       const current = await load(scope, id);
+      await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const changes: Updateable<ThreadTable> = {};
       if (body.metadata !== undefined) changes.metadata = toJson(body.metadata ?? {});
       if (body.tool_resources !== undefined) {

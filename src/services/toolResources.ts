@@ -7,19 +7,31 @@ type StoredToolResources = {
   file_search?: { vector_store_ids: string[] };
 };
 
-function normalise(input: ToolResources): StoredToolResources {
-  const out: StoredToolResources = {};
-  if (input.code_interpreter) out.code_interpreter = { file_ids: input.code_interpreter.file_ids ?? [] };
-  if (input.file_search) out.file_search = { vector_store_ids: input.file_search.vector_store_ids ?? [] };
-  return out;
+type Kind = keyof StoredToolResources;
+
+/** Each resource the input sets (a null list is an empty one), and each it clears with an explicit null. */
+function normalise(input: ToolResources): { set: StoredToolResources; cleared: Kind[] } {
+  const set: StoredToolResources = {};
+  const cleared: Kind[] = [];
+  if (input.code_interpreter) set.code_interpreter = { file_ids: input.code_interpreter.file_ids ?? [] };
+  else if (input.code_interpreter === null) cleared.push('code_interpreter');
+  if (input.file_search) set.file_search = { vector_store_ids: input.file_search.vector_store_ids ?? [] };
+  else if (input.file_search === null) cleared.push('file_search');
+  return { set, cleared };
 }
 
 export function toolResourcesJson(input: ToolResources | null | undefined): string | null {
-  return input == null ? null : toJson(normalise(input));
+  return input == null ? null : toJson(normalise(input).set);
 }
 
-/** On modify, each given list replaces the stored one; lists not given are kept; `null` clears all. */
+/**
+ * On modify, each given resource replaces the stored one; resources not given are kept; a resource given as
+ * `null` is removed; `tool_resources: null` clears all.
+ */
 export function mergeToolResources(stored: string | null, input: ToolResources | null): string | null {
   if (input === null) return null;
-  return toJson({ ...(fromJson<StoredToolResources>(stored) ?? {}), ...normalise(input) });
+  const { set, cleared } = normalise(input);
+  const merged: StoredToolResources = { ...(fromJson<StoredToolResources>(stored) ?? {}), ...set };
+  for (const kind of cleared) delete merged[kind];
+  return toJson(merged);
 }

@@ -1,4 +1,5 @@
 import { PostgresAdapter } from 'kysely';
+import { fileLibrary, type FileLibraryOptions } from '../files/library';
 import type { RunEventBus } from '../streaming/bus';
 import type { Db } from './db';
 import { assistantsRepository } from './repositories/assistants';
@@ -15,9 +16,10 @@ import { toolOutputsRepository } from './repositories/toolOutputs';
 
 /**
  * All repositories over one database handle; services receive this, never the raw handle. The bus, when
- * given, hears every event appended in this process (the in-process fast path of streaming).
+ * given, hears every event appended in this process (the in-process fast path of streaming). `files` is the
+ * file library: rows plus the bytes in their storage, which the API and the worker's activities both use.
  */
-export function createStore(db: Db, bus?: RunEventBus) {
+export function createStore(db: Db, bus: RunEventBus | undefined, files: FileLibraryOptions) {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return {
     db,
@@ -32,6 +34,7 @@ export function createStore(db: Db, bus?: RunEventBus) {
     templates: templatesRepository(db),
     templateLinks: templateLinksRepository(db),
     templateUpgrades: templateUpgradesRepository(db),
+    files: fileLibrary(db, files),
   };
 }
 

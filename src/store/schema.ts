@@ -125,6 +125,8 @@ export interface Database extends ExtensionTables {
   run_steps: RunStepTable;
   run_events: RunEventTable;
   tool_outputs: ToolOutputTable;
+  files: FileTable;
+  file_chunks: FileChunkTable;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */
@@ -152,4 +154,27 @@ export interface ToolOutputTable {
   /** The model's arguments where the step does not show them (JSON text, as the model wrote it). */
   arguments: string | null;
   created_at: number;
+}
+
+/** An uploaded (or tool-written) file; see migration 004 for what `state` means. */
+export interface FileTable {
+  project_id: string;
+  id: string;
+  created_at: number;
+  bytes: number;
+  /** The name the client sent, kept as data: it never becomes part of a storage path. */
+  filename: string;
+  purpose: string;
+  /** The content type the download answers with. */
+  mime_type: string;
+  state: 'uploading' | 'ready' | 'deleting';
+  expires_at: number | null;
+}
+
+/** A slice of a file's bytes when they are stored in PostgreSQL (THREADLINE_FILE_STORAGE=postgres). */
+export interface FileChunkTable {
+  project_id: string;
+  file_id: string;
+  start_byte: number;
+  data: Buffer;
 }

@@ -1,3 +1,4 @@
+import { upload } from '../support/files';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
 
 describe.each(DIALECTS)('assistants (%s)', (dialect) => {
@@ -10,6 +11,7 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
   });
 
   it('creates an assistant with every field and returns the exact wire object', async () => {
+    const abc = (await upload(svc, 'data.csv', 'a,b\n1,2\n')).id;
     const created = await svc.openai.beta.assistants.create({
       model: 'gpt-4o',
       name: 'Math tutor',
@@ -28,7 +30,7 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
         { type: 'code_interpreter' },
         { type: 'file_search', file_search: { max_num_results: 5 } },
       ],
-      tool_resources: { code_interpreter: { file_ids: ['file-abc'] }, file_search: { vector_store_ids: ['vs_1'] } },
+      tool_resources: { code_interpreter: { file_ids: [abc] }, file_search: { vector_store_ids: ['vs_1'] } },
       metadata: { team: 'blue' },
       temperature: 0.7,
       top_p: 0.9,
@@ -58,7 +60,7 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
         { type: 'code_interpreter' },
         { type: 'file_search', file_search: { max_num_results: 5 } },
       ],
-      tool_resources: { code_interpreter: { file_ids: ['file-abc'] }, file_search: { vector_store_ids: ['vs_1'] } },
+      tool_resources: { code_interpreter: { file_ids: [abc] }, file_search: { vector_store_ids: ['vs_1'] } },
       metadata: { team: 'blue' },
       temperature: 0.7,
       top_p: 0.9,
@@ -87,17 +89,20 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
   });
 
   it('modifies only the fields given, and replaces tool_resources lists', async () => {
+    const [one, two, three] = await Promise.all(
+      ['1', '2', '3'].map(async (n) => (await upload(svc, `${n}.txt`, n)).id),
+    );
     const created = await svc.openai.beta.assistants.create({
       model: 'gpt-4o',
       name: 'before',
       instructions: 'keep me',
-      tool_resources: { code_interpreter: { file_ids: ['file-1'] }, file_search: { vector_store_ids: ['vs_a'] } },
+      tool_resources: { code_interpreter: { file_ids: [one!] }, file_search: { vector_store_ids: ['vs_a'] } },
       metadata: { a: '1' },
     });
     const updated = await svc.openai.beta.assistants.update(created.id, {
       name: 'after',
       metadata: { b: '2' },
-      tool_resources: { code_interpreter: { file_ids: ['file-2', 'file-3'] } },
+      tool_resources: { code_interpreter: { file_ids: [two!, three!] } },
       temperature: 0.2,
     });
     expect(updated).toMatchObject({
@@ -108,7 +113,7 @@ describe.each(DIALECTS)('assistants (%s)', (dialect) => {
       metadata: { b: '2' },
       temperature: 0.2,
       tool_resources: {
-        code_interpreter: { file_ids: ['file-2', 'file-3'] },
+        code_interpreter: { file_ids: [two!, three!] },
         file_search: { vector_store_ids: ['vs_a'] },
       },
     });

@@ -5,7 +5,7 @@ import { runBenchmarks } from '../../bench/run';
 import type { Row } from '../../bench/types';
 
 /**
- * Benchmarks never run inside `npm test`; this keeps the harness itself working: a smoke-sized pass of two
+ * Benchmarks never run inside `npm test`; this keeps the harness itself working: a smoke-sized pass of three
  * scenarios on SQLite, through real child processes, must produce a complete report.
  */
 jest.setTimeout(180_000);
@@ -15,7 +15,7 @@ it('the benchmark harness produces a report', async () => {
   try {
     const report = await runBenchmarks({
       mode: 'smoke',
-      only: [1, 2],
+      only: [1, 2, 8],
       dialects: ['sqlite'],
       outDir,
       log: () => undefined,
@@ -24,11 +24,13 @@ it('the benchmark harness produces a report', async () => {
     expect(metric('first thread.message.delta')?.value.p50).toBeGreaterThan(0);
     expect(metric('first thread.message.delta')?.direct?.p50).toBeGreaterThan(0);
     expect(metric('added per model step')?.value.n).toBe(1);
+    expect(metric('API RSS growth during the upload')?.value.n).toBe(1);
     expect(report.machine.cores).toBe(os.cpus().length);
     expect(report.machine.temporal).toMatch(/Server \d+\.\d+/);
     const markdown = fs.readFileSync(path.join(outDir, 'BENCHMARKS.md'), 'utf8');
     expect(markdown).toContain('## 1. first token');
     expect(markdown).toContain('## 2. per step');
+    expect(markdown).toContain('## 8. file upload');
     const json = JSON.parse(fs.readFileSync(path.join(outDir, 'BENCHMARKS.json'), 'utf8')) as { rows: Row[] };
     expect(json.rows).toHaveLength(report.rows.length);
   } finally {

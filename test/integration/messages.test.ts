@@ -1,3 +1,4 @@
+import { upload } from '../support/files';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
 
 describe.each(DIALECTS)('messages (%s)', (dialect) => {
@@ -36,23 +37,25 @@ describe.each(DIALECTS)('messages (%s)', (dialect) => {
   });
 
   it('creates a message from content parts, keeping their order, with attachments', async () => {
+    const img = (await upload(svc, 'cat.png', 'not really a png', 'vision')).id;
+    const doc = (await upload(svc, 'doc.txt', 'a document')).id;
     const thread = await svc.openai.beta.threads.create();
     const message = await svc.openai.beta.threads.messages.create(thread.id, {
       role: 'user',
       content: [
         { type: 'text', text: 'Look:' },
         { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'low' } },
-        { type: 'image_file', image_file: { file_id: 'file-img' } },
+        { type: 'image_file', image_file: { file_id: img } },
       ],
-      attachments: [{ file_id: 'file-doc', tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] }],
+      attachments: [{ file_id: doc, tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] }],
     });
     expect(message.content).toEqual([
       { type: 'text', text: { value: 'Look:', annotations: [] } },
       { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'low' } },
-      { type: 'image_file', image_file: { file_id: 'file-img' } },
+      { type: 'image_file', image_file: { file_id: img } },
     ]);
     expect(message.attachments).toEqual([
-      { file_id: 'file-doc', tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] },
+      { file_id: doc, tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] },
     ]);
   });
 

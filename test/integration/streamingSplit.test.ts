@@ -75,7 +75,7 @@ describe('streaming with the API and a worker in separate processes (postgres)',
     const listening = new RunEventBus();
     const listener = await listenForRunEvents(svc.env.THREADLINE_DATABASE_URL!, listening, pino({ level: 'silent' }));
     const woken = new Promise<void>((resolve) => listening.subscribe(run.id, () => resolve()));
-    const writer = createStore(svc.running.db, new RunEventBus());
+    const writer = createStore(svc.running.db, new RunEventBus(), svc.running.store.files);
     try {
       await writer.runEvents.append(run.id, [{ event: 'test.ping', data: {}, key: 'test.notify' }]);
       await woken;

@@ -1,5 +1,6 @@
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import { CursorPage } from 'openai/pagination';
+import { upload } from '../support/files';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
 
 describe.each(DIALECTS)('threads (%s)', (dialect) => {
@@ -12,6 +13,8 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
   });
 
   it('creates a thread with initial messages, tool_resources and metadata', async () => {
+    const x = (await upload(svc, 'x.txt', 'x')).id;
+    const ci = (await upload(svc, 'ci.csv', 'c,i\n')).id;
     const thread = await svc.openai.beta.threads.create({
       messages: [
         { role: 'user', content: 'first' },
@@ -19,18 +22,18 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
         {
           role: 'user',
           content: 'third',
-          attachments: [{ file_id: 'file-x', tools: [{ type: 'file_search' }] }],
+          attachments: [{ file_id: x, tools: [{ type: 'file_search' }] }],
           metadata: { n: '3' },
         },
       ],
-      tool_resources: { code_interpreter: { file_ids: ['file-ci'] } },
+      tool_resources: { code_interpreter: { file_ids: [ci] } },
       metadata: { user: 'u1' },
     });
     expect(thread).toEqual({
       id: expect.stringMatching(/^thread_[0-9a-z]{24}$/),
       object: 'thread',
       created_at: expect.any(Number),
-      tool_resources: { code_interpreter: { file_ids: ['file-ci'] } },
+      tool_resources: { code_interpreter: { file_ids: [ci] } },
       metadata: { user: 'u1' },
     });
     const messages = await svc.openai.beta.threads.messages.list(thread.id, { order: 'asc' });
@@ -41,7 +44,7 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
     ]);
     expect(messages.data[2]).toMatchObject({
       thread_id: thread.id,
-      attachments: [{ file_id: 'file-x', tools: [{ type: 'file_search' }] }],
+      attachments: [{ file_id: x, tools: [{ type: 'file_search' }] }],
       metadata: { n: '3' },
       status: 'completed',
       assistant_id: null,

@@ -19,8 +19,18 @@ describe('settings', () => {
       },
       model: { baseURL: undefined, apiKey: undefined },
       runExpirySeconds: 600,
+      files: { storage: 'local', dir: path.resolve('.threadline/files'), maxBytes: 512 * 1024 * 1024 },
       logLevel: 'info',
     });
+  });
+
+  it('keeps files in PostgreSQL by default when the database is PostgreSQL, and refuses that on SQLite', () => {
+    expect(loadConfig({ THREADLINE_DATABASE_URL: 'postgres://h/db' }).files.storage).toBe('postgres');
+    expect(
+      loadConfig({ THREADLINE_DATABASE_URL: 'postgres://h/db', THREADLINE_FILE_STORAGE: 'local' }).files.storage,
+    ).toBe('local');
+    expect(() => loadConfig({ THREADLINE_FILE_STORAGE: 'postgres' })).toThrow(/THREADLINE_FILE_STORAGE="postgres"/);
+    expect(() => loadConfig({ THREADLINE_FILE_STORAGE: 's3' })).toThrow(/THREADLINE_FILE_STORAGE="s3"/);
   });
 
   it('selects PostgreSQL from a postgres:// URL and SQLite from anything path-like', () => {
