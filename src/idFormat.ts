@@ -14,6 +14,9 @@ export const ID_PREFIX = {
   step: 'step_',
   toolCall: 'call_',
   request: 'req_',
+  project: 'proj_',
+  apiKey: 'key_',
+  provider: 'prov_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -1,8 +1,12 @@
 import { PostgresAdapter } from 'kysely';
 import type { RunEventBus } from '../streaming/bus';
 import type { Db } from './db';
+import { apiKeysRepository } from './repositories/apiKeys';
 import { assistantsRepository } from './repositories/assistants';
 import { messagesRepository } from './repositories/messages';
+import { projectsRepository } from './repositories/projects';
+import { providersRepository } from './repositories/providers';
+import { rateLimitsRepository } from './repositories/rateLimits';
 import { runEventsRepository } from './repositories/runEvents';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
@@ -22,6 +26,10 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runs: runsRepository(db),
     runSteps: runStepsRepository(db),
     runEvents: runEventsRepository(db, bus, postgres),
+    projects: projectsRepository(db),
+    apiKeys: apiKeysRepository(db),
+    rateLimits: rateLimitsRepository(db),
+    providers: providersRepository(db),
   };
 }
 
