@@ -1,12 +1,10 @@
 import type { Logger } from '../src/logger';
-import type { ModelEndpoint } from '../src/model/client';
+import type { ProviderRegistry } from '../src/model/providers';
 import type { Store } from '../src/store';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
 
 export interface ModelSettings {
-  endpoint: ModelEndpoint;
-  contextWindowTokens: number;
   /** A stream silent this long is abandoned and retried (a hung endpoint must not hold a run forever). */
   idleTimeoutMs: number;
 }
@@ -15,6 +13,8 @@ export interface ActivityDeps {
   store: Store;
   logger: Logger;
   model: ModelSettings;
+  /** Which endpoint serves a run's model, for its project (src/model/providers.ts). */
+  providers: ProviderRegistry;
 }
 
 /**

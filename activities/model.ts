@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { classifyModelError, createModelClient } from '../src/model/client';
+import { classifyModelError } from '../src/model/client';
 import { buildContext } from '../src/model/context';
 import { tokensOf } from '../src/model/tokens';
 import { fromJson } from '../src/store/json';
@@ -34,9 +34,7 @@ type RunTool = {
 const ZERO: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 const HEARTBEAT_MS = 1_000;
 
-export function modelActivities({ store, model, logger }: ActivityDeps) {
-  const client = createModelClient(model.endpoint);
-
+export function modelActivities({ store, model, logger, providers }: ActivityDeps) {
   return {
     /**
      * One model step: build the prompt from the database, stream a Chat Completion, and persist the result
@@ -71,14 +69,15 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       if (promptTokensLeft !== undefined && promptTokensLeft <= 0) {
         return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
       }
+      const provider = await providers.forRun(run);
       const context = await buildContext(store, run, {
-        contextWindowTokens: model.contextWindowTokens,
+        contextWindowTokens: provider.contextWindowTokens,
         completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
         promptTokensLeft,
       });
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
-      const request = chatRequest(run, context.messages, input.toolChoiceNone, budgetLeft);
+      const request = provider.adapt(chatRequest(run, context.messages, input.toolChoiceNone, budgetLeft));
       const step = await openStepStream(store, logger, input, attempt, {
         parallelToolCalls: Boolean(run.parallel_tool_calls),
       });
@@ -98,7 +97,7 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       let finishReason: string | null = null;
       let reportedUsage: Usage | undefined;
       try {
-        const stream = await client.chat.completions.create(request, { signal: abort.signal });
+        const stream = await provider.client.chat.completions.create(request, { signal: abort.signal });
         for await (const chunk of stream) {
           lastChunkAt = Date.now();
           if (chunk.usage)

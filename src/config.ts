@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { defaultProvider, loadProviderFile, type LoadedProviderFile, type ProviderSpec } from './model/providerFile';
 
 /**
  * Every setting Threadline reads, parsed once at boot. No other module reads `process.env`:
@@ -11,6 +12,11 @@ const optionalString = z
   .trim()
   .transform((v) => (v === '' ? undefined : v))
   .optional();
+const flag = z
+  .enum(['', 'true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const limit = z.coerce.number().int().min(0);
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
@@ -38,6 +44,20 @@ const EnvSchema = z.object({
   THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).default(10),
   THREADLINE_MODEL_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(60),
   THREADLINE_SSE_KEEPALIVE_SECONDS: z.coerce.number().min(0.05).max(3600).default(15),
+  THREADLINE_REQUIRE_KEYS: flag,
+  THREADLINE_ADMIN_KEY: optionalString.pipe(
+    z.string().min(16, 'the admin key must be at least 16 characters').optional(),
+  ),
+  THREADLINE_RATE_LIMIT_RPM: limit.default(0),
+  THREADLINE_RATE_LIMIT_ACTIVE_RUNS: limit.default(0),
+  THREADLINE_PROVIDERS_FILE: optionalString,
+  THREADLINE_METRICS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    port.optional(),
+  ),
+  THREADLINE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  THREADLINE_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+  THREADLINE_OTEL_SERVICE_NAME: z.string().min(1).default('threadline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -63,8 +83,7 @@ export interface Config {
     taskQueue: string;
   };
   model: {
-    baseURL: string | undefined;
-    apiKey: string | undefined;
+    /** The context window of a provider entry that names none. */
     contextWindowTokens: number;
     maxAttempts: number;
     retryInitialMs: number;
@@ -76,6 +95,24 @@ export interface Config {
   /** Seconds between `: ping` comments on an idle event stream. */
   sseKeepAliveMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  auth: {
+    /** Keys required even on a loopback bind (they always are on any other interface). */
+    requireKeys: boolean;
+    /** Bearer token of the admin API and of /metrics on the API port; unset disables the admin API. */
+    adminKey: string | undefined;
+  };
+  /** Per-key limits; 0 = none. Projects may override them. */
+  rateLimits: { requestsPerMinute: number; activeRuns: number };
+  providers: {
+    /** The settings file the entries below came from, if any. */
+    file: string | undefined;
+    entries: ProviderSpec[];
+    /** The catch-all: OPENAI_BASE_URL/OPENAI_API_KEY, or the file's `default`; null when the file removed it. */
+    fallback: ProviderSpec | null;
+  };
+  /** A separate listener for /metrics, /healthz and /readyz (the only HTTP a `threadline worker` serves). */
+  metrics: { port: number | undefined; host: string };
+  tracing: { otlpEndpoint: string | undefined; serviceName: string };
 }
 
 export class ConfigError extends Error {
@@ -93,6 +130,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.THREADLINE_DATA_DIR);
+  const envDefault = defaultProvider(e.OPENAI_BASE_URL, e.OPENAI_API_KEY);
+  let file: LoadedProviderFile | undefined;
+  try {
+    if (e.THREADLINE_PROVIDERS_FILE) file = loadProviderFile(path.resolve(e.THREADLINE_PROVIDERS_FILE), env);
+  } catch (error) {
+    throw new ConfigError(`Invalid setting(s):\n  ${(error as Error).message}`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -109,8 +153,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.THREADLINE_TASK_QUEUE,
     },
     model: {
-      baseURL: e.OPENAI_BASE_URL,
-      apiKey: e.OPENAI_API_KEY,
       contextWindowTokens: e.THREADLINE_MODEL_CONTEXT_TOKENS,
       maxAttempts: e.THREADLINE_MODEL_MAX_ATTEMPTS,
       retryInitialMs: e.THREADLINE_MODEL_RETRY_INITIAL_MS,
@@ -121,6 +163,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSteps: e.THREADLINE_MAX_STEPS,
     sseKeepAliveMs: Math.round(e.THREADLINE_SSE_KEEPALIVE_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
+    auth: { requireKeys: e.THREADLINE_REQUIRE_KEYS, adminKey: e.THREADLINE_ADMIN_KEY },
+    rateLimits: { requestsPerMinute: e.THREADLINE_RATE_LIMIT_RPM, activeRuns: e.THREADLINE_RATE_LIMIT_ACTIVE_RUNS },
+    providers: {
+      file: file ? path.resolve(e.THREADLINE_PROVIDERS_FILE!) : undefined,
+      entries: file?.entries ?? [],
+      fallback: file && file.fallback !== undefined ? file.fallback : envDefault,
+    },
+    metrics: { port: e.THREADLINE_METRICS_PORT, host: e.THREADLINE_METRICS_HOST },
+    tracing: { otlpEndpoint: e.THREADLINE_OTLP_ENDPOINT, serviceName: e.THREADLINE_OTEL_SERVICE_NAME },
   };
 }
 

@@ -1,6 +1,7 @@
 import { assistantsService } from './assistants';
 import type { ServiceDeps } from './context';
 import { messagesService } from './messages';
+import { modelsService } from './models';
 import { runsService } from './runs';
 import { threadsService } from './threads';
 
@@ -10,6 +11,7 @@ export function createServices(deps: ServiceDeps) {
     threads: threadsService(deps),
     messages: messagesService(deps),
     runs: runsService(deps),
+    models: modelsService(deps.providers),
   };
 }
 

@@ -18,6 +18,7 @@ import { runObject, runStepObject } from '../wire/runs';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { pageRequest } from './paging';
+import { assertRunCapacity } from './runQuota';
 import { threadsService } from './threads';
 
 /** Tool types a run may declare that the worker cannot execute yet; such runs fail with a clear last_error. */
@@ -56,6 +57,7 @@ export function runsService(deps: ServiceDeps) {
     const { id, createdAt } = newObjectId('run');
     return {
       project_id: scope.projectId,
+      api_key_id: scope.apiKeyId ?? null,
       id,
       thread_id: threadId,
       assistant_id: assistant.id,
@@ -196,6 +198,7 @@ export function runsService(deps: ServiceDeps) {
     async create(scope: RequestScope, threadId: string, body: CreateRunBody) {
       await requireThread(scope, threadId);
       const assistant = await requireAssistant(scope, body.assistant_id);
+      await assertRunCapacity(store, scope);
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -203,6 +206,7 @@ export function runsService(deps: ServiceDeps) {
 
     async createThreadAndRun(scope: RequestScope, body: CreateThreadAndRunBody) {
       const assistant = await requireAssistant(scope, body.assistant_id);
+      await assertRunCapacity(store, scope);
       const { thread: threadBody, tool_resources, ...overrides } = body;
       const thread = await threads.create(scope, {
         ...(threadBody ?? {}),
