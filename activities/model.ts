@@ -72,7 +72,8 @@ export function modelActivities({ store, model, logger, providers }: ActivityDep
       const provider = await providers.forRun(run);
       const context = await buildContext(store, run, {
         contextWindowTokens: provider.contextWindowTokens,
-        completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
+        // Room for the answer, but never most of a small window (local models often have 4–8k).
+        completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096, Math.floor(provider.contextWindowTokens / 4)),
         promptTokensLeft,
       });
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };

@@ -99,7 +99,12 @@ export function loadProviderFile(file: string, env: NodeJS.ProcessEnv): LoadedPr
   }
   const parsed = ProviderFile.safeParse(raw ?? {});
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`);
+    const where = (path: PropertyKey[]) =>
+      path.reduce<string>(
+        (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+        '',
+      );
+    const lines = parsed.error.issues.map((i) => `  ${where(i.path) || '(file)'}: ${i.message}`);
     throw new Error(`THREADLINE_PROVIDERS_FILE=${JSON.stringify(file)}: invalid provider table:\n${lines.join('\n')}`);
   }
   const keyOf = (entry: Omit<FileEntry, 'model'>, where: string): string | undefined => {
