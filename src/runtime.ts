@@ -119,7 +119,8 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
     let worker: RunningWorker | undefined;
     if (roles.worker) {
       const buffer = installTemporalRuntime(logger);
-      cleanups.push(() => Promise.resolve(bridgeTemporalMetrics(buffer, metrics)()));
+      const unbridge = bridgeTemporalMetrics(buffer, metrics);
+      cleanups.push(() => Promise.resolve(unbridge()));
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,

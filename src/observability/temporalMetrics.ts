@@ -33,12 +33,14 @@ interface Family {
  * (`temporal_…`). The buffer is drained before each scrape and every few seconds, so it never fills up.
  */
 export function bridgeTemporalMetrics(buffer: MetricsBuffer, metrics: Metrics): () => void {
-  // One runtime (and buffer) per process; a second consumer would steal half of its updates.
+  // One runtime (and buffer) per process; a second consumer at the same time would steal half its updates.
   if (bridged.has(buffer)) return () => undefined;
   bridged.add(buffer);
   const families = new Map<string, Family>();
+  let active = true;
 
   const drain = () => {
+    if (!active) return;
     for (const update of buffer.retrieveUpdates()) {
       const { metric } = update;
       let family = families.get(metric.name);
@@ -109,5 +111,10 @@ export function bridgeTemporalMetrics(buffer: MetricsBuffer, metrics: Metrics): 
   metrics.beforeScrape(drain);
   const timer = setInterval(drain, 5_000);
   timer.unref();
-  return () => clearInterval(timer);
+  // Once this process's worker stopped, another Threadline instance in the process (tests) may take over.
+  return () => {
+    active = false;
+    clearInterval(timer);
+    bridged.delete(buffer);
+  };
 }

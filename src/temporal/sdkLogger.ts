@@ -16,9 +16,9 @@ const PINO: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
  * pass at pino's level; the SDK's own worker and Core lines from WARN up (at INFO they narrate every bundle
  * and state change) unless LOG_LEVEL is debug or trace.
  */
-export function temporalLogger(root: Logger): TemporalLogger {
-  const logger = root.child({ component: 'temporal' });
-  const verbose = root.level === 'debug' || root.level === 'trace';
+export function temporalLogger(root: Logger): TemporalLogger & { retarget(root: Logger): void } {
+  let logger = root.child({ component: 'temporal' });
+  let verbose = root.level === 'debug' || root.level === 'trace';
   const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
     const component = typeof meta?.sdkComponent === 'string' ? meta.sdkComponent : undefined;
     const own = component === 'workflow' || component === 'activity';
@@ -26,6 +26,11 @@ export function temporalLogger(root: Logger): TemporalLogger {
     logger[PINO[level]]({ ...(meta ?? {}) }, message);
   };
   return {
+    /** The runtime is installed once per process; a later worker in the same process (tests) takes its logs. */
+    retarget(next: Logger) {
+      logger = next.child({ component: 'temporal' });
+      verbose = next.level === 'debug' || next.level === 'trace';
+    },
     log,
     trace: (message, meta) => log('TRACE', message, meta),
     debug: (message, meta) => log('DEBUG', message, meta),

@@ -10,7 +10,7 @@ import type { Tracing } from '../observability/tracing';
 import { annotateActiveSpan, runAttributes } from '../observability/tracing';
 import { temporalLogger } from './sdkLogger';
 
-let metricsBuffer: MetricsBuffer | undefined;
+let installed: { buffer: MetricsBuffer; logger: ReturnType<typeof temporalLogger> } | undefined;
 
 /**
  * Installs the Temporal runtime once per process, before the first NativeConnection: its logs go through
@@ -19,19 +19,23 @@ let metricsBuffer: MetricsBuffer | undefined;
  * the HTTP server stops accepting). Returns the runtime's metrics buffer.
  */
 export function installTemporalRuntime(logger: Logger): MetricsBuffer {
-  if (metricsBuffer) return metricsBuffer;
+  if (installed) {
+    installed.logger.retarget(logger);
+    return installed.buffer;
+  }
   const buffer = new MetricsBuffer({ maxBufferSize: 20_000 });
   const verbose = logger.level === 'debug' || logger.level === 'trace';
+  const sdkLogger = temporalLogger(logger);
   Runtime.install({
     shutdownSignals: [],
-    logger: temporalLogger(logger),
+    logger: sdkLogger,
     telemetryOptions: {
       // Core's own (native) log lines reach the same logger instead of going straight to stderr.
       logging: { filter: { core: verbose ? 'DEBUG' : 'WARN', other: 'ERROR' }, forward: {} },
       metrics: { buffer },
     },
   });
-  metricsBuffer = buffer;
+  installed = { buffer, logger: sdkLogger };
   return buffer;
 }
 

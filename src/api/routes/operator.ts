@@ -19,7 +19,7 @@ export function operatorRouter(health: HealthSources, metrics: Metrics, metricsG
   const scrape: RequestHandler = async (_req, res) => {
     const { contentType, body } = await metrics.scrape();
     res.setHeader('content-type', contentType);
-    res.send(body);
+    res.end(body);
   };
   if (metricsGuard) router.get('/metrics', metricsGuard, scrape);
   else router.get('/metrics', scrape);
