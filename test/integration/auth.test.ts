@@ -188,7 +188,11 @@ describe.each(DIALECTS)('API keys and projects (%s)', (dialect) => {
       expect(bare.status).toBe(200);
 
       const own = await carol.openai.beta.assistants.create({ model: 'gpt-4o', name: 'carol only' });
-      const status = (call: Promise<unknown>) => call.then(() => 200, (e: { status: number }) => e.status);
+      const status = (call: Promise<unknown>) =>
+        call.then(
+          () => 200,
+          (e: { status: number }) => e.status,
+        );
       expect(await status(anything.beta.assistants.retrieve(own.id))).toBe(404);
       expect(await status(carol.openai.beta.assistants.retrieve(shared.id))).toBe(404);
       const carolsList = (await carol.openai.beta.assistants.list()).data.map((a) => a.id);

@@ -111,7 +111,10 @@ export async function startTestWorker(svc: TestService): Promise<Running> {
 }
 
 /** A pino logger that keeps every line (parsed) in `lines`, for tests about what gets logged. */
-export function capturingLogger(level: pino.Level = 'info'): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+export function capturingLogger(level: pino.Level = 'info'): {
+  logger: pino.Logger;
+  lines: Array<Record<string, unknown>>;
+} {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino(
     { level },
