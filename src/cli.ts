@@ -3,7 +3,7 @@ import { ADMIN_USAGE, runAdminCommand } from './adminCli';
 import { NoApiKeyError } from './auth/bind';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
-import { startThreadline, type Roles } from './runtime';
+import type { Roles } from './runtime';
 import { createDb } from './store/db';
 import { migrateToLatest } from './store/migrate';
 
@@ -62,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}\n`);
     return 1;
   }
+  // Loaded only for the server roles: the admin commands start in a fraction of the time without the SDKs.
+  const { startThreadline } = await import('./runtime');
   const running = await startThreadline(config, roles, logger);
   if (running.url) logger.info(`Threadline API: ${running.url}/v1`);
   if (running.temporalUiUrl) logger.info(`Temporal Web UI: ${running.temporalUiUrl}`);
