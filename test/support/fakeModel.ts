@@ -173,6 +173,8 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
       queue.length = 0;
       responder = undefined;
       defaultStep = initialDefault;
+      models = options.models ?? ['fake-model'];
+      modelListRequests.length = 0;
     },
     close() {
       return new Promise<void>((resolve, reject) => {
