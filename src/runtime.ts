@@ -114,7 +114,9 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger,
       metrics,
     });
-    announceProviders(config, providers, logger);
+    const announced = announceProviders(config, providers, logger);
+    // Its database read must be over before the database closes (a quick start-stop, as in tests).
+    cleanups.push(() => announced);
 
     let worker: RunningWorker | undefined;
     if (roles.worker) {
@@ -222,7 +224,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
  * key), and, once each endpoint answered its `GET /models` or did not, which are reachable. Never holds up
  * the start: an endpoint that hangs only delays its own log line.
  */
-function announceProviders(config: Config, providers: ProviderRegistry, logger: Logger): void {
+function announceProviders(config: Config, providers: ProviderRegistry, logger: Logger): Promise<void> {
   const { fallback, file } = config.providers;
   const announce = async () => {
     const entries = await providers.allEntries();
@@ -235,11 +237,17 @@ function announceProviders(config: Config, providers: ProviderRegistry, logger: 
       );
     }
     if (file) logger.info({ file, entries: config.providers.entries.length }, 'model provider table loaded');
-    await providers.probe(entries);
+    return entries;
   };
-  announce().catch((error: unknown) => {
-    logger.warn({ err: (error as Error).message }, 'could not check the model providers');
-  });
+  return announce().then(
+    (entries) => {
+      // Not awaited by anyone: an endpoint that hangs only delays its own log line.
+      void providers.probe(entries);
+    },
+    (error: unknown) => {
+      logger.warn({ err: (error as Error).message }, 'could not read the model provider table');
+    },
+  );
 }
 
 function portOf(server: Server, fallback: number): number {

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { ApiError, RateLimitError } from '../errors';
+import { contextualLogger } from '../logContext';
 import type { Logger } from '../logger';
 import type { HealthSources } from '../observability/health';
 import type { Metrics } from '../observability/metrics';
@@ -72,7 +73,7 @@ export function createApp({
   v1.use(modelsRouter(services));
   v1.use(assistantsRouter(services));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
-  v1.use(runsRouter(services, logger, streams));
+  v1.use(runsRouter(services, contextualLogger(logger), streams));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
   app.use('/v1', v1);

@@ -111,6 +111,26 @@ describe.each(DIALECTS)('model provider table (%s)', (dialect) => {
     expect(beta.requests).toHaveLength(0);
   });
 
+  it('never shows a provider key in a run’s error, even when the endpoint echoes it', async () => {
+    beta.script({
+      kind: 'error',
+      status: 401,
+      body: {
+        error: {
+          message: `Incorrect API key provided: ${BETA_KEY}.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      },
+    });
+    const run = await runOn('beta-large');
+    expect(run.status).toBe('failed');
+    expect(run.last_error!.message).toMatch(/refused the provider's credentials \(HTTP 401\)/);
+    expect(JSON.stringify(run)).not.toContain(BETA_KEY);
+    expect(JSON.stringify(logs)).not.toContain(BETA_KEY);
+  });
+
   it('leaves images out of prompts for a provider without vision', async () => {
     beta.script({ kind: 'text', text: 'no eyes' });
     await runOn('beta-large', [

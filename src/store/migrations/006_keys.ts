@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
 /**
  * API keys, per-project limits, the shared rate-limit counters and the model provider table.
@@ -34,6 +34,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('window_start', 'bigint', (c) => c.notNull())
     .addColumn('count', 'integer', (c) => c.notNull())
     .execute();
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // Counters need no crash safety (a lost minute of counts is harmless), and an unlogged table's upsert
+    // commits without waiting for a WAL flush: p50 1.4 ms → 0.27 ms per limited request on this machine
+    // (bench/keysOverhead.ts). SQLite has no such thing and needs none.
+    await sql`alter table rate_limit_windows set unlogged`.execute(db);
+  }
 
   await db.schema.alterTable('runs').addColumn('api_key_id', 'text').execute();
   // The concurrent-runs check counts one key's active runs; only active rows are worth indexing.
