@@ -224,10 +224,13 @@ describe.each(DIALECTS)('model provider table (%s)', (dialect) => {
 
 describe('the provider table’s defaults', () => {
   it('with OPENAI_BASE_URL set, serves every model from it and lists what it lists', async () => {
-    const model = await startFakeModel({ models: ['llama3.2', 'qwen2.5'] });
+    const model = await startFakeModel({ models: ['llama3.2', 'meta-llama/Llama-3.1-8B'] });
     const svc = await startTestService('sqlite', { OPENAI_BASE_URL: model.baseURL }, { worker: false });
     try {
-      expect((await svc.openai.models.list()).data.map((m) => m.id)).toEqual(['llama3.2', 'qwen2.5']);
+      expect((await svc.openai.models.list()).data.map((m) => m.id)).toEqual(['llama3.2', 'meta-llama/Llama-3.1-8B']);
+      // Names with slashes, encoded by the SDK or not.
+      expect((await svc.openai.models.retrieve('meta-llama/Llama-3.1-8B')).owned_by).toBe('fake');
+      expect((await svc.http('GET', '/models/meta-llama/Llama-3.1-8B')).status).toBe(200);
     } finally {
       await svc.stop();
       await model.close();
