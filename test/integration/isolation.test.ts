@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ProjectIdKey } from '../../src/temporal/shared';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { DIALECTS, eventually, startTestService, type RawResponse, type TestService } from '../support/service';
 import { ADMIN_KEY, createTenant, type Tenant } from '../support/tenants';
@@ -165,6 +166,9 @@ describe.each(DIALECTS)('projects cannot see or touch each other’s objects (%s
     expect(messages.data[0]!.metadata).toEqual({});
     const run = await owner.openai.beta.threads.runs.retrieve(owned.run!, { thread_id: owned.thread! });
     expect(run).toMatchObject({ status: 'requires_action', metadata: {} });
+    // Operators find a project's runs in the Temporal UI by its ProjectId search attribute.
+    const described = await svc.running.client!.workflow.getHandle(owned.run!).describe();
+    expect(described.typedSearchAttributes.get(ProjectIdKey)).toBe(owner.projectId);
     expect((await owner.openai.beta.threads.runs.list(owned.thread!)).data).toHaveLength(1);
 
     model.script({ kind: 'text', text: 'done' });
