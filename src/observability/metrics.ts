@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store';
 
+/** Distinct `model` label values kept before further ones are counted as `other`. */
+const MAX_MODEL_LABELS = 200;
+
 /** Seconds; from a cached local call (5 ms) to a long model stream (10 min). */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -71,9 +74,21 @@ export class Metrics {
   });
 
   private readonly scrapeHooks: Array<() => void> = [];
+  private readonly modelNames = new Set<string>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'threadline_' });
+  }
+
+  /**
+   * The `model` label for a model name. Names come from clients (any string a run names), so after
+   * MAX_MODEL_LABELS distinct ones the rest are counted as `other`: a client cannot grow the page without bound.
+   */
+  modelLabel(model: string): string {
+    if (this.modelNames.has(model)) return model;
+    if (this.modelNames.size >= MAX_MODEL_LABELS) return 'other';
+    this.modelNames.add(model);
+    return model;
   }
 
   /** Runs `hook` before every scrape (e.g. folding in buffered Temporal metrics). */

@@ -23,14 +23,14 @@ type Fetch = typeof fetch;
  */
 export function instrumentedFetch(metrics: Metrics | undefined, labels: ModelCallLabels): Fetch {
   return async (input, init) => {
-    const model = labels.model;
+    const model = metrics?.modelLabel(labels.model) ?? labels.model;
     const started = performance.now();
-    const span = tracer().startSpan(`chat.completions ${model}`, {
+    const span = tracer().startSpan(`chat.completions ${labels.model}`, {
       kind: SpanKind.CLIENT,
       attributes: {
         'gen_ai.system': 'openai',
         'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': model,
+        'gen_ai.request.model': labels.model,
         'server.address': safeHost(labels.baseURL),
         'threadline.provider': labels.provider,
         ...runAttributes(labels),
