@@ -6,7 +6,9 @@
 #                docker-compose.yml builds this target: it runs its own Temporal cluster.
 #   standalone   runtime + the temporal CLI, so the default `start` runs everything in one
 #                container: docker run -p 8080:8080 -v threadline-data:/data <image>
-#                (the last stage, so a plain `docker build .` produces it)
+#                (the last stage, so a plain `docker build .` produces it). It listens on all
+#                interfaces, so it needs an API key first (printed once):
+#                docker run --rm -v threadline-data:/data <image> keys create --project proj_default
 #
 # Debian (glibc), not Alpine: the Temporal SDK's native core bridge is built against glibc.
 
@@ -67,8 +69,8 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8080
 
-# No image-level HEALTHCHECK: the same image runs `worker` and `migrate`, which serve no HTTP.
-# docker-compose.yml puts one on the API service instead.
+# No image-level HEALTHCHECK: the same image runs `worker` and `migrate`, which serve no API.
+# docker-compose.yml checks the API's /readyz, and the worker's on its THREADLINE_METRICS_PORT.
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["start"]
 

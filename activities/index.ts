@@ -1,5 +1,5 @@
 import type { Logger } from '../src/logger';
-import type { ModelEndpoint } from '../src/model/client';
+import type { ProviderRegistry } from '../src/model/providers';
 import type { Store } from '../src/store';
 import type { ServerToolExecutor, ToolType } from '../src/tools';
 import type { ServerToolRegistry } from '../src/tools/server/registry';
@@ -10,8 +10,6 @@ import { templateActivities } from './templates';
 import { toolActivities } from './tools';
 
 export interface ModelSettings {
-  endpoint: ModelEndpoint;
-  contextWindowTokens: number;
   /** A stream silent this long is abandoned and retried (a hung endpoint must not hold a run forever). */
   idleTimeoutMs: number;
 }
@@ -36,6 +34,8 @@ export interface ActivityDeps {
   logger: Logger;
   model: ModelSettings;
   tools: ToolServices;
+  /** Which endpoint serves a run's model, for its project (src/model/providers.ts). */
+  providers: ProviderRegistry;
 }
 
 /**

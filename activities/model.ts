@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { classifyModelError, createModelClient } from '../src/model/client';
+import { classifyModelError } from '../src/model/client';
 import { buildContext } from '../src/model/context';
 import { tokensOf } from '../src/model/tokens';
 import { fromJson } from '../src/store/json';
@@ -38,9 +38,7 @@ export type CallModelResult =
 const ZERO: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 const HEARTBEAT_MS = 1_000;
 
-export function modelActivities({ store, model, logger, tools }: ActivityDeps) {
-  const client = createModelClient(model.endpoint);
-
+export function modelActivities({ store, model, logger, tools, providers }: ActivityDeps) {
   return {
     /**
      * One model step: build the prompt from the database, stream a Chat Completion, and persist the result
@@ -79,19 +77,21 @@ export function modelActivities({ store, model, logger, tools }: ActivityDeps) {
       const functionNames = declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : []));
       const serverFunctions = await tools.serverFunctions?.functionsNamed(run.project_id, functionNames);
       const offered = toolbox(declared, tools.available, serverFunctions);
+      const provider = await providers.forRun(run);
       const context = await buildContext(
         store,
         run,
         {
-          contextWindowTokens: model.contextWindowTokens,
-          completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
+          contextWindowTokens: provider.contextWindowTokens,
+          // Room for the answer, but never most of a small window (local models often have 4–8k).
+          completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096, Math.floor(provider.contextWindowTokens / 4)),
           promptTokensLeft,
         },
         offered,
       );
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
-      const request = chatRequest(run, context.messages, offered, input.toolChoiceNone, budgetLeft);
+      const request = provider.adapt(chatRequest(run, context.messages, offered, input.toolChoiceNone, budgetLeft));
       const step = await openStepStream(store, logger, input, attempt, {
         parallelToolCalls: Boolean(run.parallel_tool_calls),
         tools: offered,
@@ -112,7 +112,7 @@ export function modelActivities({ store, model, logger, tools }: ActivityDeps) {
       let finishReason: string | null = null;
       let reportedUsage: Usage | undefined;
       try {
-        const stream = await client.chat.completions.create(request, { signal: abort.signal });
+        const stream = await provider.client.chat.completions.create(request, { signal: abort.signal });
         for await (const chunk of stream) {
           lastChunkAt = Date.now();
           if (chunk.usage)

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { HostAllowList } from './tools/server/hosts';
 import { parseServerToolsFile, type ServerToolRegistration } from './tools/server/registration';
+import { defaultProvider, loadProviderFile, type LoadedProviderFile, type ProviderSpec } from './model/providerFile';
 
 /**
  * Every setting Threadline reads, parsed once at boot. No other module reads `process.env`:
@@ -14,6 +15,11 @@ const optionalString = z
   .trim()
   .transform((v) => (v === '' ? undefined : v))
   .optional();
+const flag = z
+  .enum(['', 'true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const limit = z.coerce.number().int().min(0);
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
@@ -48,6 +54,20 @@ const EnvSchema = z.object({
     .int()
     .min(1)
     .default(512 * 1024 * 1024),
+  THREADLINE_REQUIRE_KEYS: flag,
+  THREADLINE_ADMIN_KEY: optionalString.pipe(
+    z.string().min(16, 'the admin key must be at least 16 characters').optional(),
+  ),
+  THREADLINE_RATE_LIMIT_RPM: limit.default(0),
+  THREADLINE_RATE_LIMIT_ACTIVE_RUNS: limit.default(0),
+  THREADLINE_PROVIDERS_FILE: optionalString,
+  THREADLINE_METRICS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    port.optional(),
+  ),
+  THREADLINE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  THREADLINE_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+  THREADLINE_OTEL_SERVICE_NAME: z.string().min(1).default('threadline'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -73,8 +93,7 @@ export interface Config {
     taskQueue: string;
   };
   model: {
-    baseURL: string | undefined;
-    apiKey: string | undefined;
+    /** The context window of a provider entry that names none. */
     contextWindowTokens: number;
     maxAttempts: number;
     retryInitialMs: number;
@@ -88,6 +107,24 @@ export interface Config {
   files: FilesConfig;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   extensions: ExtensionsConfig;
+  auth: {
+    /** Keys required even on a loopback bind (they always are on any other interface). */
+    requireKeys: boolean;
+    /** Bearer token of the admin API and of /metrics on the API port; unset disables the admin API. */
+    adminKey: string | undefined;
+  };
+  /** Per-key limits; 0 = none. Projects may override them. */
+  rateLimits: { requestsPerMinute: number; activeRuns: number };
+  providers: {
+    /** The settings file the entries below came from, if any. */
+    file: string | undefined;
+    entries: ProviderSpec[];
+    /** The catch-all: OPENAI_BASE_URL/OPENAI_API_KEY, or the file's `default`; null when the file removed it. */
+    fallback: ProviderSpec | null;
+  };
+  /** A separate listener for /metrics, /healthz and /readyz (the only HTTP a `threadline worker` serves). */
+  metrics: { port: number | undefined; host: string };
+  tracing: { otlpEndpoint: string | undefined; serviceName: string };
 }
 
 /**
@@ -121,6 +158,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const extensions = loadExtensionsConfig(env);
   const dataDir = path.resolve(e.THREADLINE_DATA_DIR);
   const database = parseDatabaseUrl(e.THREADLINE_DATABASE_URL, dataDir);
+  const envDefault = defaultProvider(e.OPENAI_BASE_URL, e.OPENAI_API_KEY);
+  let file: LoadedProviderFile | undefined;
+  try {
+    if (e.THREADLINE_PROVIDERS_FILE) file = loadProviderFile(path.resolve(e.THREADLINE_PROVIDERS_FILE), env);
+  } catch (error) {
+    throw new ConfigError(`Invalid setting(s):\n  ${(error as Error).message}`);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -137,8 +181,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.THREADLINE_TASK_QUEUE,
     },
     model: {
-      baseURL: e.OPENAI_BASE_URL,
-      apiKey: e.OPENAI_API_KEY,
       contextWindowTokens: e.THREADLINE_MODEL_CONTEXT_TOKENS,
       maxAttempts: e.THREADLINE_MODEL_MAX_ATTEMPTS,
       retryInitialMs: e.THREADLINE_MODEL_RETRY_INITIAL_MS,
@@ -155,6 +197,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     extensions,
+    auth: { requireKeys: e.THREADLINE_REQUIRE_KEYS, adminKey: e.THREADLINE_ADMIN_KEY },
+    rateLimits: { requestsPerMinute: e.THREADLINE_RATE_LIMIT_RPM, activeRuns: e.THREADLINE_RATE_LIMIT_ACTIVE_RUNS },
+    providers: {
+      file: file ? path.resolve(e.THREADLINE_PROVIDERS_FILE!) : undefined,
+      entries: file?.entries ?? [],
+      fallback: file && file.fallback !== undefined ? file.fallback : envDefault,
+    },
+    metrics: { port: e.THREADLINE_METRICS_PORT, host: e.THREADLINE_METRICS_HOST },
+    tracing: { otlpEndpoint: e.THREADLINE_OTLP_ENDPOINT, serviceName: e.THREADLINE_OTEL_SERVICE_NAME },
   };
 }
 
@@ -162,7 +213,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 const ExtensionsEnvSchema = z.object({
   THREADLINE_SERVER_TOOLS_FILE: optionalString,
   THREADLINE_SERVER_TOOL_HOSTS: optionalString,
-  THREADLINE_ADMIN_KEY: optionalString,
   THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN: z.coerce.number().int().min(1).max(1000).default(50),
   THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS: z.coerce.number().int().min(0).max(3_600_000).default(0),
@@ -172,8 +222,6 @@ export interface ExtensionsConfig {
   /** Server-side tools from the tools file (every project), header secrets resolved from the environment. */
   serverTools: ServerToolRegistration[];
   serverToolHosts: HostAllowList;
-  /** Guards the admin API; unset, the admin API refuses every request. */
-  adminKey: string | undefined;
   templateUpgrade: { pageSize: number; pagesPerRun: number; pauseMs: number };
 }
 
@@ -203,7 +251,6 @@ function loadExtensionsConfig(env: NodeJS.ProcessEnv): ExtensionsConfig {
   return {
     serverTools,
     serverToolHosts: hosts,
-    adminKey: e.THREADLINE_ADMIN_KEY,
     templateUpgrade: {
       pageSize: e.THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE,
       pagesPerRun: e.THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN,

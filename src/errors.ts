@@ -20,6 +20,23 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * OpenAI's 429 (`type: "requests"`, `code: "rate_limit_exceeded"`) with `retry-after` (whole seconds, at
+ * least 1) and `retry-after-ms`, which the SDKs wait for before retrying on their own.
+ */
+export class RateLimitError extends ApiError {
+  readonly headers: Record<string, string>;
+
+  constructor(message: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
+    super(429, message, 'requests', null, 'rate_limit_exceeded');
+    this.headers = {
+      ...headers,
+      'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+      'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterSeconds * 1000))),
+    };
+  }
+}
+
 export function badRequest(message: string, param: string | null = null, code: string | null = null): ApiError {
   return new ApiError(400, message, 'invalid_request_error', param, code);
 }

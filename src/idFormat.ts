@@ -20,6 +20,9 @@ export const ID_PREFIX = {
   template: 'tmpl_',
   templateVersion: 'tmplv_',
   templateUpgrade: 'tupg_',
+  project: 'proj_',
+  apiKey: 'key_',
+  provider: 'prov_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

@@ -1,11 +1,22 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import express from 'express';
 import { createApp } from './api/app';
+import { operatorRouter } from './api/routes/operator';
 import { OpenStreams } from './api/sse';
+import { checkKeysExist, isLoopbackHost } from './auth/bind';
 import type { Config } from './config';
 import { fileStoreOptions } from './files';
+import { contextualLogger } from './logContext';
 import type { Logger } from './logger';
+import { createProviderRegistry, isUnconfiguredOpenAI, type ProviderRegistry } from './model/providers';
+import type { HealthSources } from './observability/health';
+import { Metrics } from './observability/metrics';
+import { bridgeTemporalMetrics } from './observability/temporalMetrics';
+import { setupTracing } from './observability/tracing';
 import { createServices } from './services';
+import { adminService } from './services/admin';
 import { createStore, type Store } from './store';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
@@ -37,6 +48,11 @@ export interface Running {
   /** This process's run-event bus (its follower count shows whether streams let go of their runs). */
   bus: RunEventBus;
   client: Client | undefined;
+  /** This process's Prometheus metrics. */
+  metrics: Metrics;
+  providers: ProviderRegistry;
+  /** The separate /metrics, /healthz, /readyz listener, when THREADLINE_METRICS_PORT is set. */
+  operatorUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -89,10 +105,32 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
     const store = createStore(db, bus, fileStoreOptions(config.files, db));
     // Extension: server-side tools, from the tools file and the admin API's registrations.
     const serverTools = serverToolRegistry(store, config.extensions.serverTools, config.extensions.serverToolHosts);
+    const loopback = isLoopbackHost(config.host);
+    const requireKeys = config.auth.requireKeys || !loopback;
+    if (roles.api) await checkKeysExist(store, { host: config.host, requireKeys, loopback }, logger);
+
+    const metrics = new Metrics();
+    metrics.watchRuns(store);
+    const tracing = setupTracing(config, logger);
+    // Runs after the worker drained and HTTP stopped (cleanups run in reverse), before the database closes.
+    cleanups.push(() => tracing.shutdown());
+    const providers = createProviderRegistry({
+      store,
+      fileEntries: config.providers.entries,
+      fallback: config.providers.fallback,
+      defaultContextWindow: config.model.contextWindowTokens,
+      logger,
+      metrics,
+    });
+    const announced = announceProviders(config, providers, logger);
+    // Its database read must be over before the database closes (a quick start-stop, as in tests).
+    cleanups.push(() => announced);
 
     let worker: RunningWorker | undefined;
     if (roles.worker) {
-      installTemporalRuntime(config.logLevel);
+      const buffer = installTemporalRuntime(logger);
+      const unbridge = bridgeTemporalMetrics(buffer, metrics);
+      cleanups.push(() => Promise.resolve(unbridge()));
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
@@ -100,14 +138,12 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         deps: {
           store,
           logger,
-          model: {
-            endpoint: { baseURL: config.model.baseURL, apiKey: config.model.apiKey },
-            contextWindowTokens: config.model.contextWindowTokens,
-            idleTimeoutMs: config.model.idleTimeoutMs,
-          },
+          model: { idleTimeoutMs: config.model.idleTimeoutMs },
+          providers,
           // No built-in tool has an executor yet: runs that declare them are plain chats without them.
           tools: toolServices({}, serverTools),
         },
+        tracing,
       });
       const running = worker;
       cleanups.push(async () => {
@@ -120,18 +156,31 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
 
     let url: string | undefined;
     let client: Client | undefined;
+    const running = worker;
+    const health: HealthSources = {
+      db,
+      temporal: worker?.connection,
+      workerState: running ? () => running.worker.getState() : undefined,
+    };
     if (roles.api) {
       const connection = await Connection.connect({ address: temporalAddress });
       cleanups.push(() => connection.close());
-      client = new Client({ connection, namespace: config.temporal.namespace });
+      client = new Client({
+        connection,
+        namespace: config.temporal.namespace,
+        // The workflow start joins the request's trace; the workflow continues it from the start's headers.
+        interceptors: tracing.export ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined,
+      });
+      health.temporal = connection;
       if (config.database.dialect === 'postgres') {
         // Workers in other processes append events there; their NOTIFYs reach this API's streams.
         const listener = await listenForRunEvents(config.database.connectionString, bus, logger);
         cleanups.push(() => listener.close());
       }
+      // Services log through the request's logger (its request id) wherever they are called from a request.
       const services = createServices({
         store,
-        logger,
+        logger: contextualLogger(logger),
         engine: runEngine(client, config.temporal.taskQueue),
         runSettings: {
           expirySeconds: config.runExpirySeconds,
@@ -143,33 +192,51 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         // With PostgreSQL every append also arrives by NOTIFY, so the re-read is only a safety net; a SQLite
         // file shared with a worker in another process has no notifications and relies on it.
         streaming: { keepAliveMs: config.sseKeepAliveMs, pollMs: config.database.dialect === 'postgres' ? 1_000 : 250 },
+        providers,
         extensions: {
           templateUpgrades: templateUpgradeEngine(client, config.temporal.taskQueue, {
             ...config.extensions.templateUpgrade,
             heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
           }),
           serverTools,
-          adminKey: config.extensions.adminKey,
         },
       });
       cleanups.push(sweepFilesPeriodically(store, logger));
-      const streams = new OpenStreams();
+      const streams = new OpenStreams(metrics);
       const app = createApp({
         services,
         logger,
         maxBodyBytes: config.maxBodyBytes,
         maxFileBytes: config.files.maxBytes,
         streams,
+        store,
+        auth: {
+          requireKeys,
+          adminKey: config.auth.adminKey,
+          limits: config.rateLimits,
+        },
+        admin: adminService({ store, providerFile: config.providers }),
+        metrics,
+        health,
       });
       const server = await listen(app, config.port, config.host);
       cleanups.push(() => closeServer(server, streams));
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      url = `http://${config.host}:${port}`;
-      logger.info({ url: `${url}/v1` }, 'API listening');
+      url = `http://${config.host}:${portOf(server, config.port)}`;
+      logger.info({ url: `${url}/v1`, keys: requireKeys ? 'required' : 'optional (loopback)' }, 'API listening');
     }
 
-    return { url, temporalAddress, temporalUiUrl, db, store, bus, client, stop };
+    let operatorUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      const ops = express();
+      ops.disable('x-powered-by');
+      ops.use(operatorRouter(health, metrics));
+      const server = await listen(ops, config.metrics.port, config.metrics.host);
+      cleanups.push(() => closeServer(server, new OpenStreams()));
+      operatorUrl = `http://${config.metrics.host}:${portOf(server, config.metrics.port)}`;
+      logger.info({ url: operatorUrl }, 'metrics and health checks listening');
+    }
+
+    return { url, temporalAddress, temporalUiUrl, db, store, bus, client, metrics, providers, operatorUrl, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -202,7 +269,43 @@ function sweepFilesPeriodically(store: Store, logger: Logger): () => Promise<voi
   };
 }
 
-function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+/**
+ * Says at boot what the provider table can serve: plainly, when nothing can (the OpenAI default without a
+ * key), and, once each endpoint answered its `GET /models` or did not, which are reachable. Never holds up
+ * the start: an endpoint that hangs only delays its own log line.
+ */
+function announceProviders(config: Config, providers: ProviderRegistry, logger: Logger): Promise<void> {
+  const { fallback, file } = config.providers;
+  const announce = async () => {
+    const entries = await providers.allEntries();
+    const others = entries.filter((spec) => spec !== fallback);
+    if (isUnconfiguredOpenAI(fallback) || entries.length === 0) {
+      logger.warn(
+        others.length === 0
+          ? 'No model provider is configured: every run will fail until one is. Set OPENAI_API_KEY=sk-... to use OpenAI, or OPENAI_BASE_URL=http://127.0.0.1:11434/v1 to use a local Ollama (or list providers in the file THREADLINE_PROVIDERS_FILE names, or add them with POST /admin/v1/providers).'
+          : 'The catch-all model provider is OpenAI without OPENAI_API_KEY: runs of models that no other provider entry serves will fail until OPENAI_API_KEY (or OPENAI_BASE_URL) is set.',
+      );
+    }
+    if (file) logger.info({ file, entries: config.providers.entries.length }, 'model provider table loaded');
+    return entries;
+  };
+  return announce().then(
+    (entries) => {
+      // Not awaited by anyone: an endpoint that hangs only delays its own log line.
+      void providers.probe(entries);
+    },
+    (error: unknown) => {
+      logger.warn({ err: (error as Error).message }, 'could not read the model provider table');
+    },
+  );
+}
+
+function portOf(server: Server, fallback: number): number {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
+}
+
+function listen(app: express.Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
     // Node cuts off any request whose body takes longer than 5 minutes by default: a 512 MB upload on a slow

@@ -1,15 +1,24 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { ApiError } from '../errors';
-import { newId } from '../ids';
+import { ApiError, RateLimitError } from '../errors';
+import { contextualLogger } from '../logContext';
 import type { Logger } from '../logger';
+import type { HealthSources } from '../observability/health';
+import type { Metrics } from '../observability/metrics';
 import type { Services } from '../services';
-import { DEFAULT_PROJECT_ID } from '../store/projects';
+import type { AdminService } from '../services/admin';
+import type { Store } from '../store';
+import { adminGuard, authenticate, type AuthSettings } from './auth';
 import { jsonBody } from './body';
+import { rateLimit } from './rateLimit';
+import { bindRequestContext, requestContext } from './requestContext';
 import { OpenStreams } from './sse';
+import { adminRouter } from './routes/admin';
 import { adminServerToolsRouter } from './routes/adminServerTools';
 import { assistantsRouter } from './routes/assistants';
 import { filesRouter } from './routes/files';
 import { messagesRouter } from './routes/messages';
+import { modelsRouter } from './routes/models';
+import { operatorRouter } from './routes/operator';
 import { runsRouter } from './routes/runs';
 import { templatesRouter } from './routes/templates';
 import { threadsRouter } from './routes/threads';
@@ -22,6 +31,11 @@ export interface AppOptions {
   maxFileBytes: number;
   /** Where the app registers its open event streams (ended on shutdown); a fresh set when not given. */
   streams?: OpenStreams;
+  store: Store;
+  auth: AuthSettings;
+  admin: AdminService;
+  metrics: Metrics;
+  health: HealthSources;
 }
 
 /** The HTTP facade: parse, call one service function, serialise. No business logic lives here. */
@@ -31,6 +45,11 @@ export function createApp({
   maxBodyBytes,
   maxFileBytes,
   streams = new OpenStreams(),
+  store,
+  auth,
+  admin,
+  metrics,
+  health,
 }: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -38,50 +57,41 @@ export function createApp({
   // `include[]=…` must arrive as a key the run-step routes can read; the simple parser keeps brackets verbatim.
   app.set('query parser', 'simple');
 
-  app.use(requestContext(logger));
+  app.use(requestContext(logger, metrics));
+  // Outside /v1 and without API keys; /metrics with the admin key unless the server is local-only and has none.
+  const metricsGuard =
+    auth.requireKeys || auth.adminKey
+      ? adminGuard(
+          auth.adminKey,
+          '/metrics on the API port needs THREADLINE_ADMIN_KEY on a server that requires API keys; set it, or serve metrics on their own port with THREADLINE_METRICS_PORT.',
+        )
+      : undefined;
+  app.use(operatorRouter(health, metrics, metricsGuard));
+  // Who is asking, and may they, before anything of the request is read.
+  app.use('/v1', authenticate(store, auth), rateLimit(store));
+  app.use('/admin', adminGuard(auth.adminKey));
   app.use(betaHeader);
   app.use(jsonBody(maxBodyBytes));
+  app.use(bindRequestContext);
 
+  app.use('/admin/v1', adminRouter(admin));
+  app.use('/admin/v1', adminServerToolsRouter(services)); // extension: the operator's server-side tools
   const v1 = express.Router();
+  v1.use(modelsRouter(services));
   v1.use(assistantsRouter(services));
   v1.use(filesRouter(services, maxFileBytes));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
-  v1.use(runsRouter(services, logger, streams));
+  v1.use(runsRouter(services, contextualLogger(logger), streams));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
   v1.use(templatesRouter(services)); // extension: assistant templates
   app.use('/v1', v1);
-  app.use('/admin', adminServerToolsRouter(services)); // extension: the operator's server-side tools
 
   app.use((req, _res, next) => {
     next(new ApiError(404, `Invalid URL (${req.method} ${req.path})`));
   });
   app.use(errorHandler());
   return app;
-}
-
-function requestContext(logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    const requestId = newId('request');
-    const started = process.hrtime.bigint();
-    const log = logger.child({ requestId });
-    res.locals.logger = log;
-    res.locals.scope = { projectId: DEFAULT_PROJECT_ID };
-    res.setHeader('x-request-id', requestId);
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info(
-        {
-          method: req.method,
-          path: req.originalUrl.split('?')[0],
-          status: res.statusCode,
-          ms: Math.round(ms * 10) / 10,
-        },
-        'request',
-      );
-    });
-    next();
-  };
 }
 
 /**
@@ -113,6 +123,7 @@ function errorHandler(): ErrorRequestHandler {
       res.end();
       return;
     }
+    if (apiError instanceof RateLimitError) res.set(apiError.headers);
     res.status(apiError.status).json(apiError.toWire());
   };
 }

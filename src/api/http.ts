@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { badRequest } from '../errors';
+import { annotateActiveSpan } from '../observability/tracing';
 import type { RequestScope } from '../services/context';
 
 /** Path ids are checked for their prefix before any lookup, with OpenAI's wording. */
@@ -13,6 +14,8 @@ export function idParam(req: Request, name: string, prefix: string): string {
       'invalid_value',
     );
   }
+  // The request's span carries the ids it is about (`threadline.thread_id`, `threadline.run_id`, …).
+  annotateActiveSpan({ [`threadline.${name}`]: value });
   return value;
 }
 

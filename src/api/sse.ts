@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
 import type { LoggedEvent } from '../streaming/bus';
 import type { FollowSink } from '../streaming/follow';
 
@@ -7,9 +8,17 @@ import type { FollowSink } from '../streaming/follow';
 export class OpenStreams {
   private readonly open = new Set<{ shutdown(): void }>();
 
+  /** `metrics`, when given, counts the streams opened and open. */
+  constructor(private readonly metrics?: Metrics) {}
+
   add(stream: { shutdown(): void }, res: Response): void {
     this.open.add(stream);
-    res.on('close', () => this.open.delete(stream));
+    this.metrics?.eventStreams.inc();
+    this.metrics?.eventStreamsOpen.inc();
+    res.on('close', () => {
+      this.open.delete(stream);
+      this.metrics?.eventStreamsOpen.dec();
+    });
   }
 
   endAll(): void {

@@ -45,7 +45,12 @@ export function classifyModelError(error: unknown): ApplicationFailure {
         : status === 400 || status === 422
           ? 'ModelRejectedRequest'
           : 'ModelServerError';
-    const message = `The model endpoint answered ${status}: ${error.message}`;
+    // An endpoint refusing its key tends to echo part of it back ("Incorrect API key provided: sk-…"); run
+    // errors are read by API clients, who must never see any of a provider's key.
+    const message =
+      status === 401 || status === 403
+        ? `The model endpoint refused the provider's credentials (HTTP ${status}): check the key of the provider entry serving this model.`
+        : `The model endpoint answered ${status}: ${error.message}`;
     return ApplicationFailure.create({
       type,
       message,

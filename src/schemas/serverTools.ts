@@ -37,7 +37,7 @@ export const ActivityExecutor = z.strictObject({
 export const ServerToolExecutor = z.discriminatedUnion('type', [HttpExecutor, ActivityExecutor]);
 export type ServerToolExecutor = z.infer<typeof ServerToolExecutor>;
 
-/** `POST /admin/server_tools`: registers a tool, or replaces the project's tool of that name. */
+/** `POST /admin/v1/server_tools`: registers a tool, or replaces the project's tool of that name. */
 export const RegisterServerToolBody = z.strictObject({
   project_id: z.string().min(1).optional(),
   function: FunctionDefinition,

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { ProviderRegistry } from '../model/providers';
 import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
@@ -22,6 +23,8 @@ export interface ServiceDeps {
   /** Wakes event streams when a run's log grows (in this process, or via PostgreSQL NOTIFY). */
   bus: RunEventBus;
   streaming: StreamSettings;
+  /** The model provider table (which models a project can use). */
+  providers: ProviderRegistry;
   extensions: ExtensionDeps;
 }
 
@@ -29,8 +32,6 @@ export interface ServiceDeps {
 export interface ExtensionDeps {
   templateUpgrades: TemplateUpgradeEngine;
   serverTools: ServerToolRegistry;
-  /** Guards the admin API; unset, it refuses every request. */
-  adminKey: string | undefined;
 }
 
 export interface StreamSettings {
@@ -42,6 +43,10 @@ export interface StreamSettings {
 
 export interface RequestScope {
   projectId: string;
+  /** The API key the request came with; null without one (a loopback bind); absent for internal callers. */
+  apiKeyId?: string | null;
+  /** How many active runs that key may have at once; 0 or absent: no limit. */
+  maxActiveRuns?: number;
 }
 
 export function nowSeconds(): number {

@@ -2,6 +2,7 @@ import { assistantsService } from './assistants';
 import type { ServiceDeps } from './context';
 import { filesService } from './files';
 import { messagesService } from './messages';
+import { modelsService } from './models';
 import { runsService } from './runs';
 import { serverToolsService } from './serverTools';
 import { templateAssistantsService } from './templateAssistants';
@@ -19,6 +20,7 @@ export function createServices(deps: ServiceDeps) {
     templateAssistants: templateAssistantsService(deps),
     serverTools: serverToolsService(deps),
     files: filesService(deps),
+    models: modelsService(deps.providers),
   };
 }
 

@@ -21,6 +21,7 @@ import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
+import { assertRunCapacity } from './runQuota';
 import { threadsService } from './threads';
 
 type RunOverrides = Omit<CreateRunBody, 'additional_messages'>;
@@ -56,6 +57,7 @@ export function runsService(deps: ServiceDeps) {
     const { id, createdAt } = newObjectId('run');
     return {
       project_id: scope.projectId,
+      api_key_id: scope.apiKeyId ?? null,
       id,
       thread_id: threadId,
       assistant_id: assistant.id,
@@ -196,6 +198,7 @@ export function runsService(deps: ServiceDeps) {
       await requireThread(scope, threadId);
       const assistant = await requireAssistant(scope, body.assistant_id);
       await requireFiles(store, scope, messagesRefs(body.additional_messages, 'additional_messages'));
+      await assertRunCapacity(store, scope);
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -203,6 +206,7 @@ export function runsService(deps: ServiceDeps) {
 
     async createThreadAndRun(scope: RequestScope, body: CreateThreadAndRunBody) {
       const assistant = await requireAssistant(scope, body.assistant_id);
+      await assertRunCapacity(store, scope);
       const { thread: threadBody, tool_resources, ...overrides } = body;
       // Checked here to name params as this request has them (`thread.messages[0]…`); nothing is written yet.
       await requireFiles(store, scope, [

@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { ApiError, badRequest, notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import type { RegisterServerToolBody } from '../schemas/serverTools';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { registryRow } from '../tools/server/registry';
@@ -31,27 +30,10 @@ export function serverToolsService({ store, extensions }: ServiceDeps) {
   }
 
   return {
-    /** `Authorization: Bearer <THREADLINE_ADMIN_KEY>`, compared in constant time. */
-    authorize(authorization: string | undefined): void {
-      if (!extensions.adminKey) {
-        throw new ApiError(
-          403,
-          'The admin API is disabled: set THREADLINE_ADMIN_KEY to use it.',
-          'invalid_request_error',
-          null,
-          'admin_api_disabled',
-        );
-      }
-      const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1] ?? '';
-      const digest = (text: string) => createHash('sha256').update(text).digest();
-      if (!timingSafeEqual(digest(given), digest(extensions.adminKey))) {
-        throw new ApiError(401, 'Incorrect admin key provided.', 'invalid_request_error', null, 'invalid_api_key');
-      }
-    },
-
     /** Registers a tool, or replaces the project's tool of that name. */
     async register(body: RegisterServerToolBody) {
       const projectId = body.project_id ?? DEFAULT_PROJECT_ID;
+      if (!(await store.projects.find(projectId))) throw notFound('project', projectId);
       const name = body.function.name;
       refuseFileTool(name);
       const problem = executorProblem(body.executor, registry.hosts);

@@ -2,8 +2,12 @@ import { PostgresAdapter } from 'kysely';
 import { fileLibrary, type FileLibraryOptions } from '../files/library';
 import type { RunEventBus } from '../streaming/bus';
 import type { Db } from './db';
+import { apiKeysRepository } from './repositories/apiKeys';
 import { assistantsRepository } from './repositories/assistants';
 import { messagesRepository } from './repositories/messages';
+import { projectsRepository } from './repositories/projects';
+import { providersRepository } from './repositories/providers';
+import { rateLimitsRepository } from './repositories/rateLimits';
 import { runEventsRepository } from './repositories/runEvents';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
@@ -35,6 +39,10 @@ export function createStore(db: Db, bus: RunEventBus | undefined, files: FileLib
     templateLinks: templateLinksRepository(db),
     templateUpgrades: templateUpgradesRepository(db),
     files: fileLibrary(db, files),
+    projects: projectsRepository(db),
+    apiKeys: apiKeysRepository(db),
+    rateLimits: rateLimitsRepository(db),
+    providers: providersRepository(db),
   };
 }
 

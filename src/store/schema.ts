@@ -9,6 +9,10 @@ export interface ProjectTable {
   id: string;
   name: string;
   created_at: number;
+  /** Requests per minute for each of the project's keys; null: the server's setting (migration 006). */
+  rpm_limit?: number | null;
+  /** Concurrently active runs for each of the project's keys; null: the server's setting. */
+  active_runs_limit?: number | null;
 }
 
 export interface AssistantTable {
@@ -93,6 +97,8 @@ export interface RunTable {
   event_writer: string | null;
   /** Extension: the memory window the run started with (migration 008), normalised JSON; null = none. */
   memory?: string | null;
+  /** The API key that started the run (null: no key, on a loopback bind); counts toward its run limit. */
+  api_key_id?: string | null;
 }
 
 export interface RunStepTable {
@@ -127,6 +133,44 @@ export interface Database extends ExtensionTables {
   tool_outputs: ToolOutputTable;
   files: FileTable;
   file_chunks: FileChunkTable;
+  api_keys: ApiKeyTable;
+  rate_limit_windows: RateLimitWindowTable;
+  model_providers: ModelProviderTable;
+}
+
+/** An API key: only its SHA-256 is stored (migration 006). */
+export interface ApiKeyTable {
+  id: string;
+  project_id: string;
+  name: string | null;
+  key_hash: string;
+  /** `sk-tl-…abcd`: enough to recognise a key in a list, useless to call with. */
+  redacted: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** One key's requests in the current fixed one-minute window. */
+export interface RateLimitWindowTable {
+  bucket: string;
+  window_start: number;
+  count: number;
+}
+
+/** A model provider entry added through the admin API; `project_id` null serves every project. */
+export interface ModelProviderTable {
+  id: string;
+  project_id: string | null;
+  name: string | null;
+  /** An exact model name or a glob (`*`, `?`). */
+  model: string;
+  base_url: string;
+  api_key: string | null;
+  context_window: number | null;
+  /** 0 or 1; null: images are sent (the default). */
+  vision: number | null;
+  embeddings_model: string | null;
+  created_at: number;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */

@@ -3,6 +3,7 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { ApiError, badRequest } from '../errors';
 import {
   AssistantIdKey,
+  ProjectIdKey,
   RUN_WORKFLOW,
   RunStatusKey,
   ThreadIdKey,
@@ -74,6 +75,7 @@ export function runEngine(client: Client, taskQueue: string) {
           { key: ThreadIdKey, value: input.threadId },
           { key: AssistantIdKey, value: input.assistantId },
           { key: RunStatusKey, value: 'queued' },
+          { key: ProjectIdKey, value: input.projectId },
         ],
         staticSummary: `Assistants run ${input.runId} · ${input.assistantId} on ${input.threadId}`,
       });

@@ -8,9 +8,11 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 export const ThreadIdKey = defineSearchAttributeKey('ThreadId', 'KEYWORD');
 export const AssistantIdKey = defineSearchAttributeKey('AssistantId', 'KEYWORD');
 export const RunStatusKey = defineSearchAttributeKey('RunStatus', 'KEYWORD');
+/** The run's project, so operators can filter one tenant's runs in the Temporal UI. */
+export const ProjectIdKey = defineSearchAttributeKey('ProjectId', 'KEYWORD');
 
 /** Registered on the embedded dev server at start (`--search-attribute Name=Type`) and by the compose setup. */
-export const SEARCH_ATTRIBUTES = [ThreadIdKey, AssistantIdKey, RunStatusKey] as const;
+export const SEARCH_ATTRIBUTES = [ThreadIdKey, AssistantIdKey, RunStatusKey, ProjectIdKey] as const;
 
 export const RUN_WORKFLOW = 'runWorkflow';
 

@@ -1,17 +1,42 @@
-import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import {
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  makeWorkflowExporter,
+} from '@temporalio/interceptors-opentelemetry';
+import { MetricsBuffer, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import type { Logger } from '../logger';
+import type { Tracing } from '../observability/tracing';
+import { annotateActiveSpan, runAttributes } from '../observability/tracing';
+import { temporalLogger } from './sdkLogger';
 
-let runtimeInstalled = false;
+let installed: { buffer: MetricsBuffer; logger: ReturnType<typeof temporalLogger> } | undefined;
 
 /**
- * Threadline drains the worker itself on SIGINT/SIGTERM (after the HTTP server stops accepting), so the SDK's
- * own signal handlers are switched off. Must run before the first NativeConnection is made.
+ * Installs the Temporal runtime once per process, before the first NativeConnection: its logs go through
+ * pino, its metrics into a buffer that /metrics folds in (see observability/temporalMetrics.ts), and the
+ * SDK's own signal handlers are off because Threadline drains the worker itself on SIGINT/SIGTERM (after
+ * the HTTP server stops accepting). Returns the runtime's metrics buffer.
  */
-export function installTemporalRuntime(logLevel: string): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  const level = logLevel === 'debug' || logLevel === 'trace' ? 'DEBUG' : 'WARN';
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(level) });
+export function installTemporalRuntime(logger: Logger): MetricsBuffer {
+  if (installed) {
+    installed.logger.retarget(logger);
+    return installed.buffer;
+  }
+  const buffer = new MetricsBuffer({ maxBufferSize: 20_000 });
+  const verbose = logger.level === 'debug' || logger.level === 'trace';
+  const sdkLogger = temporalLogger(logger);
+  Runtime.install({
+    shutdownSignals: [],
+    logger: sdkLogger,
+    telemetryOptions: {
+      // Core's own (native) log lines reach the same logger instead of going straight to stderr.
+      logging: { filter: { core: verbose ? 'DEBUG' : 'WARN', other: 'ERROR' }, forward: {} },
+      metrics: { buffer },
+    },
+  });
+  installed = { buffer, logger: sdkLogger };
+  return buffer;
 }
 
 export interface RunningWorker {
@@ -26,6 +51,7 @@ export async function startWorker(opts: {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  tracing?: Tracing;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
@@ -41,7 +67,38 @@ export async function startWorker(opts: {
     // After a worker dies, its cached runs move to another worker after this long instead of the default 10 s
     // (bench/FINDINGS.md: recovery time). A busy worker that misses it only costs the other a history replay.
     stickyQueueScheduleToStartTimeout: '1s',
+    ...tracingOptions(opts.tracing),
   });
   const finished = worker.run();
   return { worker, finished, connection };
+}
+
+/**
+ * With tracing on: the workflow's span (and one per activity it schedules) from Temporal's interceptors,
+ * workflow spans leaving the sandbox through the exporter sink, each activity's span carrying the run's ids,
+ * and the model call as a child of its activity's span (observability/modelCalls.ts).
+ */
+function tracingOptions(tracing: Tracing | undefined): Partial<WorkerOptions> {
+  if (!tracing?.export) return {};
+  const { spanProcessor, resource } = tracing.export;
+  return {
+    interceptors: {
+      workflowModules: [require.resolve('../../workflows/tracing')],
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+        () => ({
+          inbound: {
+            execute(input, next) {
+              annotateActiveSpan(runAttributes((input.args[0] ?? {}) as Record<string, unknown>));
+              return next(input);
+            },
+          },
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(spanProcessor, resource) },
+  };
 }

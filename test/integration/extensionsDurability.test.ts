@@ -266,8 +266,10 @@ describe.each(DIALECTS)('extensions surviving worker crashes (%s)', (dialect) =>
   });
 
   it('refuses the admin API when no admin key is set', async () => {
-    const response = await svc.http('GET', '/../admin/server_tools', undefined, { authorization: 'Bearer anything' });
+    const response = await svc.http('GET', '/../admin/v1/server_tools', undefined, {
+      authorization: 'Bearer anything',
+    });
     expect(response.status).toBe(403);
-    expect(response.body).toMatchObject({ error: { code: 'admin_api_disabled' } });
+    expect(response.body).toMatchObject({ error: { code: 'admin_key_not_configured' } });
   });
 });

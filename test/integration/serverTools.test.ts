@@ -84,7 +84,7 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
       THREADLINE_SERVER_TOOLS_FILE: file,
       THREADLINE_SERVER_TOOL_HOSTS: endpoint.host,
       WEATHER_TOOL_TOKEN: `Bearer ${SECRET}`,
-      THREADLINE_ADMIN_KEY: 'admin-key',
+      THREADLINE_ADMIN_KEY: 'admin-key-0123456789',
     });
     operator = await startOperatorWorker(operatorQueue, {
       lookupOrder: (input) => {
@@ -326,13 +326,13 @@ describe.each(DIALECTS)('server-side tools (%s)', (dialect) => {
   });
 
   describe('admin API', () => {
-    const admin = (method: string, route: string, body?: unknown, key = 'admin-key') =>
-      svc.http(method, `/../admin${route}`, body, { authorization: `Bearer ${key}` });
+    const admin = (method: string, route: string, body?: unknown, key = 'admin-key-0123456789') =>
+      svc.http(method, `/../admin/v1${route}`, body, { authorization: `Bearer ${key}` });
 
     it('refuses requests without the admin key', async () => {
-      const none = await svc.http('GET', '/../admin/server_tools');
+      const none = await svc.http('GET', '/../admin/v1/server_tools');
       expect(none.status).toBe(401);
-      expect(none.body).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_api_key' } });
+      expect(none.body).toMatchObject({ error: { type: 'invalid_request_error' } });
       expect((await admin('GET', '/server_tools', undefined, 'wrong')).status).toBe(401);
     });
 

@@ -85,6 +85,10 @@ export interface FakeModel {
   setResponder(fn: ((req: RecordedRequest) => Step) | undefined): void;
   setDefault(step: Step): void;
   waitForRequests(n: number, timeoutMs?: number): Promise<void>;
+  /** What `GET /v1/models` lists (default: `fake-model`). */
+  setModels(ids: string[]): void;
+  /** `GET /v1/models` requests received (the boot probe, model listings), with their headers. */
+  modelListRequests: Array<{ headers: Record<string, string> }>;
   /** Forget requests, script, responder and default (between tests sharing one server). */
   reset(): void;
   close(): Promise<void>;
@@ -93,6 +97,8 @@ export interface FakeModel {
 export interface FakeModelOptions {
   /** Answer when neither a responder nor a scripted step applies; default a short text reply. */
   defaultStep?: Step;
+  /** What `GET /v1/models` lists; default `['fake-model']`. */
+  models?: string[];
 }
 
 const HELLO: Step = { kind: 'text', text: 'Hello from the fake model.' };
@@ -103,10 +109,17 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
   const queue: Step[] = [];
   let responder: ((req: RecordedRequest) => Step) | undefined;
   let defaultStep = initialDefault;
+  let models = options.models ?? ['fake-model'];
+  const modelListRequests: Array<{ headers: Record<string, string> }> = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Created before reading the body so a client that gives up early is still noticed.
     const exchange = new Exchange(req, res);
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/v1/models') {
+      modelListRequests.push({ headers: flattenHeaders(req.headers) });
+      const data = models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'fake' }));
+      return sendJson(res, 200, { object: 'list', data });
+    }
     if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/chat/completions') {
       return sendJson(res, 404, errorEnvelope(404, `Unknown request URL: ${req.method} ${req.url}`));
     }
@@ -143,6 +156,10 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
     setDefault(step) {
       defaultStep = step;
     },
+    setModels(ids) {
+      models = ids;
+    },
+    modelListRequests,
     async waitForRequests(n, timeoutMs = 5000) {
       // Polling keeps this trivially leak-free; 10 ms is far below anything a test waits on.
       const deadline = Date.now() + timeoutMs;
@@ -156,6 +173,8 @@ export async function startFakeModel(options: FakeModelOptions = {}): Promise<Fa
       queue.length = 0;
       responder = undefined;
       defaultStep = initialDefault;
+      models = options.models ?? ['fake-model'];
+      modelListRequests.length = 0;
     },
     close() {
       return new Promise<void>((resolve, reject) => {

@@ -12,6 +12,8 @@ export const DIALECTS: Dialect[] = ['sqlite', 'postgres'];
 
 export interface TestService {
   dialect: Dialect;
+  /** The server's root URL (`http://127.0.0.1:PORT`), for what lives outside /v1. */
+  url: string;
   /** The settings the service runs with; a second worker (in-process or a child process) reuses them. */
   env: Record<string, string>;
   baseURL: string;
@@ -37,7 +39,7 @@ export interface RawResponse {
 export async function startTestService(
   dialect: Dialect,
   env: Record<string, string> = {},
-  options: { worker?: boolean } = {},
+  options: { worker?: boolean; logger?: pino.Logger } = {},
 ): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-test-'));
   const pg = dialect === 'postgres' ? await createThrowawayDatabase() : undefined;
@@ -52,10 +54,11 @@ export async function startTestService(
     ...env,
   };
   const roles = { api: true, worker: options.worker ?? true, embedTemporal: false };
-  const running = await startThreadline(loadConfig(settings), roles, pino({ level: 'warn' }));
+  const running = await startThreadline(loadConfig(settings), roles, options.logger ?? pino({ level: 'warn' }));
   const baseURL = `${running.url!}/v1`;
   return {
     dialect,
+    url: running.url!,
     env: settings,
     baseURL,
     running,
@@ -105,6 +108,23 @@ export async function startTestWorker(svc: TestService): Promise<Running> {
     { api: false, worker: true, embedTemporal: false },
     pino({ level: 'warn' }),
   );
+}
+
+/** A pino logger that keeps every line (parsed) in `lines`, for tests about what gets logged. */
+export function capturingLogger(level: pino.Level = 'info'): {
+  logger: pino.Logger;
+  lines: Array<Record<string, unknown>>;
+} {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino(
+    { level },
+    {
+      write(chunk: string) {
+        lines.push(JSON.parse(chunk) as Record<string, unknown>);
+      },
+    },
+  );
+  return { logger, lines };
 }
 
 /** Polls `check` until it returns a value other than undefined (tests wait on state, never on wall-clock sleeps). */

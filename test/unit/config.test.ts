@@ -17,10 +17,20 @@ describe('settings', () => {
         devServerPort: 7233,
         devServerUiPort: 8233,
       },
-      model: { baseURL: undefined, apiKey: undefined },
+      model: { contextWindowTokens: 128_000 },
       runExpirySeconds: 600,
       files: { storage: 'local', dir: path.resolve('.threadline/files'), maxBytes: 512 * 1024 * 1024 },
       logLevel: 'info',
+      auth: { requireKeys: false, adminKey: undefined },
+      rateLimits: { requestsPerMinute: 0, activeRuns: 0 },
+      providers: {
+        file: undefined,
+        entries: [],
+        // OPENAI_BASE_URL / OPENAI_API_KEY are the catch-all entry of the provider table.
+        fallback: { id: 'default', model: '*', baseURL: 'https://api.openai.com/v1', apiKey: undefined },
+      },
+      metrics: { port: undefined, host: '127.0.0.1' },
+      tracing: { otlpEndpoint: undefined, serviceName: 'threadline' },
     });
   });
 
@@ -31,6 +41,30 @@ describe('settings', () => {
     ).toBe('local');
     expect(() => loadConfig({ THREADLINE_FILE_STORAGE: 'postgres' })).toThrow(/THREADLINE_FILE_STORAGE="postgres"/);
     expect(() => loadConfig({ THREADLINE_FILE_STORAGE: 's3' })).toThrow(/THREADLINE_FILE_STORAGE="s3"/);
+  });
+
+  it('reads the key, limit, provider, metrics and tracing settings', () => {
+    const config = loadConfig({
+      THREADLINE_REQUIRE_KEYS: 'true',
+      THREADLINE_ADMIN_KEY: 'a-long-enough-admin-key',
+      THREADLINE_RATE_LIMIT_RPM: '60',
+      THREADLINE_RATE_LIMIT_ACTIVE_RUNS: '3',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      OPENAI_API_KEY: 'ollama',
+      THREADLINE_METRICS_PORT: '9464',
+      THREADLINE_OTLP_ENDPOINT: 'http://collector:4318',
+    });
+    expect(config.auth).toEqual({ requireKeys: true, adminKey: 'a-long-enough-admin-key' });
+    expect(config.rateLimits).toEqual({ requestsPerMinute: 60, activeRuns: 3 });
+    expect(config.providers.fallback).toMatchObject({ baseURL: 'http://127.0.0.1:11434/v1', apiKey: 'ollama' });
+    expect(config.metrics.port).toBe(9464);
+    expect(config.tracing.otlpEndpoint).toBe('http://collector:4318');
+    expect(() => loadConfig({ THREADLINE_ADMIN_KEY: 'short' })).toThrow(
+      /THREADLINE_ADMIN_KEY="short": the admin key must be at least 16 characters/,
+    );
+    expect(() => loadConfig({ THREADLINE_REQUIRE_KEYS: 'maybe' })).toThrow(
+      /THREADLINE_REQUIRE_KEYS="maybe": expected true or false/,
+    );
   });
 
   it('selects PostgreSQL from a postgres:// URL and SQLite from anything path-like', () => {

@@ -114,7 +114,6 @@ describe('server tool registrations', () => {
     expect(() => loadConfig({ THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE: '0' })).toThrow(/PAGE_SIZE="0"/);
     expect(loadConfig({}).extensions).toMatchObject({
       serverTools: [],
-      adminKey: undefined,
       templateUpgrade: { pageSize: 100, pagesPerRun: 50, pauseMs: 0 },
     });
   });

@@ -282,8 +282,14 @@ describe('fake model server, read through the official openai SDK', () => {
   });
 
   it('answers unknown paths with a 404 error envelope', async () => {
-    const res = await fetch(`${fake.baseURL}/models`);
+    const res = await fetch(`${fake.baseURL}/embeddings`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+  });
+
+  it('lists its models as GET /v1/models does', async () => {
+    fake.setModels(['a', 'b']);
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(['a', 'b']);
+    expect(fake.modelListRequests.length).toBeGreaterThan(0);
   });
 });

@@ -4,15 +4,11 @@ import type { Services } from '../../services';
 import { parseRequest } from '../validation';
 
 /**
- * Extension: the operator's server-side tool registry, under `/admin` (outside `/v1`), guarded by
- * `Authorization: Bearer <THREADLINE_ADMIN_KEY>`. README, "Server-side tools".
+ * Extension: the operator's server-side tool registry, part of the admin API (`/admin/v1`, outside `/v1`,
+ * guarded by `Authorization: Bearer <THREADLINE_ADMIN_KEY>` in app.ts). README, "Server-side tools".
  */
 export function adminServerToolsRouter({ serverTools }: Services): Router {
   const router = Router();
-  router.use((req, _res, next) => {
-    serverTools.authorize(req.get('authorization'));
-    next();
-  });
   const projectOf = (req: Request) => (typeof req.query.project_id === 'string' ? req.query.project_id : undefined);
 
   router.post('/server_tools', async (req, res) => {
