@@ -1,6 +1,7 @@
 import type { Logger } from '../src/logger';
 import type { ModelEndpoint } from '../src/model/client';
 import type { Store } from '../src/store';
+import { sandboxRoutingActivities } from './codeInterpreter';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
 
@@ -25,5 +26,6 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...persistenceActivities(deps),
     ...modelActivities(deps),
+    ...sandboxRoutingActivities(deps),
   };
 }

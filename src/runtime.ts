@@ -4,6 +4,8 @@ import { createApp } from './api/app';
 import { OpenStreams } from './api/sse';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { filesNotConnected, type SandboxFiles } from './sandbox/files';
+import { startSandboxWorker, type RunningSandbox } from './sandbox/worker';
 import { createServices } from './services';
 import { createStore } from './store';
 import { RunEventBus } from './streaming/bus';
@@ -18,6 +20,8 @@ import { installTemporalRuntime, startWorker, type RunningWorker } from './tempo
 export interface Roles {
   api: boolean;
   worker: boolean;
+  /** A sandbox worker: executes code_interpreter calls (`threadline sandbox`, and inside `threadline start`). */
+  sandbox?: boolean;
   /** Start the embedded Temporal dev server when no TEMPORAL_ADDRESS is set (`threadline start`). */
   embedTemporal: boolean;
 }
@@ -31,7 +35,14 @@ export interface Running {
   /** This process's run-event bus (its follower count shows whether streams let go of their runs). */
   bus: RunEventBus;
   client: Client | undefined;
+  /** The sandbox worker, when that role runs. */
+  sandbox: RunningSandbox | undefined;
   stop(): Promise<void>;
+}
+
+/** What tests (and, until the Files API is connected, nothing else) put in place of the real parts. */
+export interface RuntimeOverrides {
+  sandboxFiles?: SandboxFiles;
 }
 
 /**
@@ -39,7 +50,12 @@ export interface Running {
  * stop accepting HTTP, drain the worker, close Temporal connections, close the database, stop the dev server.
  * A failure part-way through undoes what was already started.
  */
-export async function startThreadline(config: Config, roles: Roles, logger: Logger): Promise<Running> {
+export async function startThreadline(
+  config: Config,
+  roles: Roles,
+  logger: Logger,
+  overrides: RuntimeOverrides = {},
+): Promise<Running> {
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -108,6 +124,22 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
     }
 
+    let sandbox: RunningSandbox | undefined;
+    if (roles.sandbox) {
+      installTemporalRuntime(config.logLevel);
+      const running = await startSandboxWorker({
+        address: temporalAddress,
+        namespace: config.temporal.namespace,
+        config: config.sandbox,
+        store,
+        files: overrides.sandboxFiles ?? filesNotConnected,
+        logger,
+      });
+      sandbox = running;
+      cleanups.push(() => running.stop());
+      logger.info({ taskQueue: config.sandbox.taskQueue, ownTaskQueue: running.taskQueue }, 'sandbox worker polling');
+    }
+
     let url: string | undefined;
     let client: Client | undefined;
     if (roles.api) {
@@ -144,7 +176,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger.info({ url: `${url}/v1` }, 'API listening');
     }
 
-    return { url, temporalAddress, temporalUiUrl, db, bus, client, stop };
+    return { url, temporalAddress, temporalUiUrl, db, bus, client, sandbox, stop };
   } catch (error) {
     await stop();
     throw error;

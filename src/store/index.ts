@@ -6,6 +6,7 @@ import { messagesRepository } from './repositories/messages';
 import { runEventsRepository } from './repositories/runEvents';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
+import { sandboxSessionsRepository } from './repositories/sandboxSessions';
 import { threadsRepository } from './repositories/threads';
 
 /**
@@ -22,6 +23,7 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runs: runsRepository(db),
     runSteps: runStepsRepository(db),
     runEvents: runEventsRepository(db, bus, postgres),
+    sandboxSessions: sandboxSessionsRepository(db),
   };
 }
 

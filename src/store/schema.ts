@@ -121,6 +121,15 @@ export interface Database {
   runs: RunTable;
   run_steps: RunStepTable;
   run_events: RunEventTable;
+  sandbox_sessions: SandboxSessionTable;
+}
+
+/** Where a thread's code interpreter session lives (see migration 004). */
+export interface SandboxSessionTable {
+  project_id: string;
+  thread_id: string;
+  task_queue: string | null;
+  updated_at: number;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */
