@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 /**
  * How file bytes move between stored files (the Files API) and a sandbox session. The sandbox worker reads
@@ -50,7 +49,7 @@ export async function stageFile(
     const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
     try {
       if (owner.uid !== undefined && owner.gid !== undefined) await handle.chown(owner.uid, owner.gid);
-      await pipeline(body, handle.createWriteStream({ autoClose: false }));
+      await handle.writeFile(body);
     } finally {
       await handle.close();
     }

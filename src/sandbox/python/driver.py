@@ -70,6 +70,16 @@ class Driver:
         os.close(CONTROL_FD)
         self.requests = os.fdopen(ctl, "rb")
         self.replies = os.fdopen(os.dup(ctl), "wb")
+        self.pid = os.getpid()
+        os.register_at_fork(after_in_child=self.forked)
+
+    def forked(self):
+        # A process the code forks is a copy of this one, channel included: it must never read requests or
+        # speak for the driver. Its copies of the channel now lead to /dev/null.
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (self.requests, self.replies):
+            os.dup2(null, stream.fileno(), inheritable=False)
+        os.close(null)
 
     # -- protocol ------------------------------------------------------------------------------------
     def send(self, message):
@@ -90,6 +100,10 @@ class Driver:
         sys.stdout = sys.stderr = self.out
         before = scan_files()
         error = self.run_cell(request["code"], request["id"], request["cpu_seconds"])
+        if os.getpid() != self.pid:
+            # A child the code forked ran off the end of the code: it ends here, not in the driver's loop.
+            self.out.flush()
+            os._exit(0 if error is None else 1)
         try:
             self.capture_open_figures()
         except BaseException as exc:  # a figure that cannot be drawn must not lose the execution's result
