@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { LaunchSpec } from './launch';
 
 /** Everything the sandbox needs from Debian, in one install line. */
@@ -34,7 +35,8 @@ export function launchError(
   cause: Error | { code: number | null; signal: NodeJS.Signals | null },
   stderr: string,
 ): SandboxUnavailable {
-  if (cause instanceof Error) {
+  // isNativeError, not instanceof: spawn errors may come from another realm (a test runner's sandbox).
+  if (types.isNativeError(cause)) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       return new SandboxUnavailable(

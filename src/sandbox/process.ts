@@ -51,6 +51,7 @@ export class SandboxProcess {
   private stderr = '';
   private nextId = 1;
   private exitInfo: ProcessExit | null = null;
+  private spawnError: Error | undefined;
   readonly exited: Promise<ProcessExit>;
 
   private constructor(spec: LaunchSpec, maxOutputBytes: number) {
@@ -70,6 +71,9 @@ export class SandboxProcess {
         resolve(this.exitInfo);
       });
     });
+    this.child.once('error', (error) => {
+      this.spawnError = error;
+    });
     this.child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 16_384) this.stderr += chunk.toString();
@@ -82,11 +86,9 @@ export class SandboxProcess {
   /** Starts the interpreter and waits until it is ready; a missing dependency rejects with SandboxUnavailable. */
   static async start(spec: LaunchSpec, maxOutputBytes: number): Promise<SandboxProcess> {
     const proc = new SandboxProcess(spec, maxOutputBytes);
-    const spawnError = new Promise<never>((_, reject) =>
-      proc.child.once('error', (error) => reject(launchError(spec, error, proc.stderr))),
-    );
+    // A binary that cannot be spawned emits 'error' and then 'close': the error says why.
     const died = proc.exited.then((exit) => {
-      throw launchError(spec, exit, proc.stderr);
+      throw launchError(spec, proc.spawnError ?? exit, proc.stderr);
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -96,7 +98,7 @@ export class SandboxProcess {
       );
     });
     try {
-      const ready = await Promise.race([proc.nextMessage(), spawnError, died, timeout]);
+      const ready = await Promise.race([proc.nextMessage(), died, timeout]);
       const missing = ready.missing as string[];
       if (missing.length > 0) throw missingModulesError(spec, missing);
       return proc;
@@ -105,8 +107,7 @@ export class SandboxProcess {
       throw error;
     } finally {
       clearTimeout(timer);
-      // The losers of the race must not surface as unhandled rejections later.
-      spawnError.catch(() => undefined);
+      // The loser of the race must not surface as an unhandled rejection later.
       died.catch(() => undefined);
     }
   }

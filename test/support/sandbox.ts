@@ -29,6 +29,8 @@ export interface SandboxHarness {
   exec(call: Call): Promise<CodeInterpreterOutput>;
   /** Starts the workflow without waiting (for tests that act while it runs). */
   start(calls: Array<Call>): Promise<{ workflowId: string; result(): Promise<CodeInterpreterOutput[]> }>;
+  /** The JSON log lines the harness's processes wrote (warnings and errors). */
+  logs(): string[];
   /** A thread id no other test uses. */
   thread(): string;
   stop(): Promise<void>;
@@ -62,7 +64,8 @@ export async function startSandboxHarness(
   if (!settings.TEMPORAL_ADDRESS) throw new Error('the tests must run through jest globalSetup');
   const config = loadConfig(settings);
   const files = new DirectoryFiles(path.join(dataDir, 'files'));
-  const logger = pino({ level: 'warn' });
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
   // Migrates the database, and runs the sandbox role when asked.
   const running = await startThreadline(
     config,
@@ -111,6 +114,7 @@ export async function startSandboxHarness(
     run,
     exec: async (call) => (await run([call]))[0]!,
     start,
+    logs: () => [...lines],
     thread: () => `thread_${randomBytes(8).toString('hex')}`,
     async stop() {
       worker.shutdown();
