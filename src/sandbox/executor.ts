@@ -166,10 +166,14 @@ async function finish(
     }
   }
   if (raw.imagesDropped > 0) {
-    notes.push(`[${raw.imagesDropped} more figure(s) not captured: at most ${MAX_IMAGES_PER_EXECUTION} per execution.]`);
+    notes.push(
+      `[${raw.imagesDropped} more figure(s) not captured: at most ${MAX_IMAGES_PER_EXECUTION} per execution.]`,
+    );
   }
   if (raw.filesDropped > 0) {
-    notes.push(`[${raw.filesDropped} more changed file(s) not saved: at most ${MAX_FILES_PER_EXECUTION} per execution.]`);
+    notes.push(
+      `[${raw.filesDropped} more changed file(s) not saved: at most ${MAX_FILES_PER_EXECUTION} per execution.]`,
+    );
   }
   const logs = [...executed.notes, raw.output.replace(/\n$/, ''), endingNote(deps.config, raw), ...notes]
     .filter((part) => part !== '')

@@ -46,7 +46,11 @@ export async function stageFile(
 ): Promise<void> {
   const temp = path.join(sessionDir, `.threadline-staging-${randomBytes(8).toString('hex')}`);
   try {
-    const handle = await fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o644);
+    const handle = await fs.promises.open(
+      temp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL,
+      0o644,
+    );
     try {
       if (owner.uid !== undefined && owner.gid !== undefined) await handle.chown(owner.uid, owner.gid);
       await handle.writeFile(body);

@@ -57,11 +57,7 @@ export function sandboxIdentity(config: SandboxConfig): { uid: number | undefine
  * files Python and its libraries read) bound read-only, fresh `/proc`, minimal `/dev`, size-capped in-memory
  * `/tmp` and `/dev/shm`, and the session directory as the only writable host path, at `/mnt/data`.
  */
-export function launchSpec(opts: {
-  config: SandboxConfig;
-  instanceDir: string;
-  sessionDir: string;
-}): LaunchSpec {
+export function launchSpec(opts: { config: SandboxConfig; instanceDir: string; sessionDir: string }): LaunchSpec {
   const { config, instanceDir, sessionDir } = opts;
   const threads = String(Math.max(1, Math.min(4, os.availableParallelism())));
   const env: Record<string, string> = {

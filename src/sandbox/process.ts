@@ -129,7 +129,10 @@ export class SandboxProcess {
    * Runs one piece of code. Never rejects for anything the code does: a timeout, a death or a cancel is a
    * status of the result. The caller treats every status but `completed` as the end of this process.
    */
-  async execute(code: string, opts: { timeoutMs: number; cpuSeconds: number; signal?: AbortSignal }): Promise<RawExecution> {
+  async execute(
+    code: string,
+    opts: { timeoutMs: number; cpuSeconds: number; signal?: AbortSignal },
+  ): Promise<RawExecution> {
     if (!this.alive) throw new Error('the sandbox process has exited');
     const id = this.nextId++;
     const mark = `\u0000threadline-end-${randomBytes(12).toString('hex')}\u0000`;

@@ -51,7 +51,10 @@ export async function startSandboxWorker(opts: {
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect({ address: opts.address });
-    const common: Pick<WorkerOptions, 'connection' | 'namespace' | 'activities' | 'shutdownGraceTime' | 'maxHeartbeatThrottleInterval'> = {
+    const common: Pick<
+      WorkerOptions,
+      'connection' | 'namespace' | 'activities' | 'shutdownGraceTime' | 'maxHeartbeatThrottleInterval'
+    > = {
       connection,
       namespace: opts.namespace,
       activities,

@@ -106,7 +106,12 @@ describe('code interpreter: executions in a sandbox session', () => {
       ].join('\n'),
     });
     expect(out.files).toEqual([
-      { fileId: expect.stringMatching(/^file-/), path: '/mnt/data/chart.png', filename: 'chart.png', bytes: expect.any(Number) },
+      {
+        fileId: expect.stringMatching(/^file-/),
+        path: '/mnt/data/chart.png',
+        filename: 'chart.png',
+        bytes: expect.any(Number),
+      },
     ]);
     const saved = h.files.get(DEFAULT_PROJECT_ID, out.files[0]!.fileId)!;
     expect(saved.purpose).toBe('assistants_output');
@@ -158,7 +163,9 @@ describe('code interpreter: executions in a sandbox session', () => {
     expect(out.outcome).toBe('completed');
     expect(out.logs.startsWith('FIRST\n0\n1\n')).toBe(true);
     expect(out.logs.endsWith('99999\nLAST')).toBe(true);
-    expect(out.logs).toMatch(/\[… output truncated: \d+ of 588901 bytes omitted here \(the limit is 2000 bytes per execution\) …\]/);
+    expect(out.logs).toMatch(
+      /\[… output truncated: \d+ of 588901 bytes omitted here \(the limit is 2000 bytes per execution\) …\]/,
+    );
     expect(Buffer.byteLength(out.logs)).toBeLessThan(2000 + 200);
   });
 });
@@ -184,7 +191,11 @@ describe('code interpreter: a session that is gone', () => {
     const files = [{ fileId, filename: 'data.txt' }];
     const first = await h.exec({ threadId, files, code: 'x = 1\nopen("data.txt", "w").write("changed")' });
     expect(first.sessionReset).toBeNull();
-    await eventually(() => Promise.resolve(sessions().size === 0 ? true : undefined), 20_000, 'the idle session to end');
+    await eventually(
+      () => Promise.resolve(sessions().size === 0 ? true : undefined),
+      20_000,
+      'the idle session to end',
+    );
     const next = await h.exec({ threadId, files, code: 'print(open("data.txt").read())\nprint(x)' });
     expect(next.sessionReset).toEqual({
       reason: 'idle_timeout',

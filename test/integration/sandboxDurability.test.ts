@@ -74,7 +74,8 @@ describe('a sandbox worker killed mid-execution', () => {
 
   async function activityEvents(workflowId: string) {
     const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-    const count = (type: number) => (history.events ?? []).filter((e) => e.eventType === type).length;
+    const count = (type: temporal.api.enums.v1.EventType) =>
+      (history.events ?? []).filter((e) => e.eventType === type).length;
     return {
       scheduled: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
       completed: count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
@@ -122,7 +123,9 @@ describe('a sandbox worker killed mid-execution', () => {
   it('retries a thread’s first call on another worker when its worker died, and returns once', async () => {
     const a = await sandboxWorker();
     const threadId = h.thread();
-    const call = await h.start([{ threadId, code: 'import time\nprint("started", flush=True)\ntime.sleep(4)\nprint("done")' }]);
+    const call = await h.start([
+      { threadId, code: 'import time\nprint("started", flush=True)\ntime.sleep(4)\nprint("done")' },
+    ]);
     await runningOn(call.workflowId, a);
     await sandboxWorker();
     a.child.kill('SIGKILL');

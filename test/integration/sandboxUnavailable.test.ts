@@ -10,8 +10,16 @@ jest.setTimeout(120_000);
 const PACKAGES = /bubblewrap.*python3-numpy.*python3-pandas.*python3-matplotlib/;
 
 describe.each([
-  ['bubblewrap', { THREADLINE_SANDBOX_BWRAP_PATH: '/nonexistent/bwrap' }, /bubblewrap was not found at \/nonexistent\/bwrap/],
-  ['Python', { THREADLINE_SANDBOX_PYTHON_PATH: '/usr/bin/python3-not-installed' }, /Python was not found at \/usr\/bin\/python3-not-installed/],
+  [
+    'bubblewrap',
+    { THREADLINE_SANDBOX_BWRAP_PATH: '/nonexistent/bwrap' },
+    /bubblewrap was not found at \/nonexistent\/bwrap/,
+  ],
+  [
+    'Python',
+    { THREADLINE_SANDBOX_PYTHON_PATH: '/usr/bin/python3-not-installed' },
+    /Python was not found at \/usr\/bin\/python3-not-installed/,
+  ],
 ])('a sandbox worker without %s', (_what, env, reason) => {
   let h: SandboxHarness;
 
@@ -54,7 +62,11 @@ describe('threadline sandbox without bubblewrap', () => {
   it('logs the problem at boot and keeps running', async () => {
     const h = await startSandboxHarness({}, { sandbox: false });
     try {
-      const child = spawnCli(['sandbox'], { ...h.env, LOG_LEVEL: 'info', THREADLINE_SANDBOX_BWRAP_PATH: '/nonexistent/bwrap' });
+      const child = spawnCli(['sandbox'], {
+        ...h.env,
+        LOG_LEVEL: 'info',
+        THREADLINE_SANDBOX_BWRAP_PATH: '/nonexistent/bwrap',
+      });
       await child.waitFor(/sandbox worker polling/);
       await child.waitFor(/cannot run on this host: bubblewrap was not found/);
       const out = await h.exec({ threadId: h.thread(), code: 'print(1)' });

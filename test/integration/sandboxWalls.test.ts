@@ -74,7 +74,14 @@ describe('sandbox walls', () => {
     // This process's environment is readable on the host (it holds PATH at least); inside, no host
     // process exists, and the sandbox's own pid 1 has an empty environment.
     expect(fs.readFileSync(`/proc/${process.pid}/environ`, 'utf8')).toContain('PATH=');
-    const secrets = [h.env.THREADLINE_DATA_DIR!, h.env.THREADLINE_DATABASE_URL!, '/root', '/etc/shadow', '/work', '/home'];
+    const secrets = [
+      h.env.THREADLINE_DATA_DIR!,
+      h.env.THREADLINE_DATABASE_URL!,
+      '/root',
+      '/etc/shadow',
+      '/work',
+      '/home',
+    ];
     const out = await h.exec({
       threadId: h.thread(),
       code: [
@@ -102,7 +109,15 @@ describe('sandbox walls', () => {
   });
 
   it('cannot write outside its session directory', async () => {
-    const targets = ['/usr/evil', '/etc/evil', '/evil', '/dev/evil', '/mnt/evil', '/opt/threadline/driver.py', '/proc/sys/kernel/hostname'];
+    const targets = [
+      '/usr/evil',
+      '/etc/evil',
+      '/evil',
+      '/dev/evil',
+      '/mnt/evil',
+      '/opt/threadline/driver.py',
+      '/proc/sys/kernel/hostname',
+    ];
     const out = await h.exec({
       threadId: h.thread(),
       code: [
@@ -178,7 +193,11 @@ describe('sandbox walls', () => {
     // It did fork, as far as the limit let it (the limit counts the sandbox's init and the interpreter too).
     expect(most).toBeGreaterThan(32);
     expect(most).toBeLessThanOrEqual(64);
-    await eventually(() => Promise.resolve(processesIn(ns).length === 0 ? true : undefined), 10_000, 'the bomb to be gone');
+    await eventually(
+      () => Promise.resolve(processesIn(ns).length === 0 ? true : undefined),
+      10_000,
+      'the bomb to be gone',
+    );
     const next = await h.exec({ threadId, code: 'print("after the bomb")' });
     expect(next).toMatchObject({ logs: 'after the bomb', sessionReset: { reason: 'limit_exceeded' } });
   });
