@@ -53,7 +53,7 @@ export async function stageFile(
     );
     try {
       if (owner.uid !== undefined && owner.gid !== undefined) await handle.chown(owner.uid, owner.gid);
-      await handle.writeFile(body);
+      for await (const chunk of body) await handle.write(chunk as Buffer);
     } finally {
       await handle.close();
     }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import type { LaunchSpec } from './launch';
-import { OutputCapture } from './output';
+import { OutputDemux } from './output';
 import { SandboxUnavailable, missingModulesError, launchError } from './dependencies';
 
 /** What the driver reports at the end of an execution (see driver.py). */
@@ -212,65 +212,6 @@ export class SandboxProcess {
       // Not the driver's JSON: the code wrote into the channel. The session cannot be trusted any more.
       this.kill();
     }
-  }
-}
-
-/**
- * Splits the interpreter's output stream into executions: everything before an execution's end mark is its
- * output. Output printed between executions (a background thread, a leftover subprocess) counts towards the
- * next one. Bytes that could be the start of the mark are held back until the next chunk decides.
- */
-class OutputDemux {
-  private capture: OutputCapture;
-  private held: Buffer = Buffer.alloc(0);
-  private mark: Buffer | null = null;
-  private resolve: ((text: string) => void) | undefined;
-
-  constructor(private readonly maxBytes: number) {
-    this.capture = new OutputCapture(maxBytes);
-  }
-
-  until(mark: string): Promise<string> {
-    this.mark = Buffer.from(mark);
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-
-  push(chunk: Buffer): void {
-    if (!this.mark) {
-      this.capture.add(chunk);
-      return;
-    }
-    const data = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
-    const at = data.indexOf(this.mark);
-    if (at >= 0) {
-      this.capture.add(data.subarray(0, at));
-      const rest = data.subarray(at + this.mark.length);
-      this.held = Buffer.alloc(0);
-      this.finish();
-      this.push(rest);
-      return;
-    }
-    const keep = Math.min(data.length, this.mark.length - 1);
-    this.capture.add(data.subarray(0, data.length - keep));
-    this.held = Buffer.from(data.subarray(data.length - keep));
-  }
-
-  /** The process is gone: whatever it printed is the output of the execution in progress. */
-  end(): void {
-    this.capture.add(this.held);
-    this.held = Buffer.alloc(0);
-    if (this.mark) this.finish();
-  }
-
-  private finish(): void {
-    const text = this.capture.text();
-    this.capture = new OutputCapture(this.maxBytes);
-    this.mark = null;
-    const resolve = this.resolve;
-    this.resolve = undefined;
-    resolve?.(text);
   }
 }
 
