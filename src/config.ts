@@ -48,6 +48,7 @@ const EnvSchema = z.object({
   THREADLINE_SANDBOX_DIR: optionalString,
   THREADLINE_SANDBOX_UID: z.coerce.number().int().min(1).max(4294967294).default(65534),
   THREADLINE_SANDBOX_GID: z.coerce.number().int().min(1).max(4294967294).default(65534),
+  THREADLINE_SANDBOX_CGROUPS: z.enum(['auto', 'off']).default('auto'),
   THREADLINE_SANDBOX_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(120),
   THREADLINE_SANDBOX_CPU_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
   THREADLINE_SANDBOX_MEMORY_MB: z.coerce.number().int().min(128).default(2048),
@@ -112,6 +113,8 @@ export interface SandboxConfig {
   /** Host uid/gid the sandbox runs as when Threadline runs as root (otherwise Threadline's own). */
   uid: number;
   gid: number;
+  /** Per-session memory and process cgroups when the host allows them (`auto`), or never (`off`). */
+  cgroups: 'auto' | 'off';
   timeoutMs: number;
   cpuSeconds: number;
   memoryBytes: number;
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       dir: path.resolve(e.THREADLINE_SANDBOX_DIR ?? path.join(os.tmpdir(), 'threadline-sandbox')),
       uid: e.THREADLINE_SANDBOX_UID,
       gid: e.THREADLINE_SANDBOX_GID,
+      cgroups: e.THREADLINE_SANDBOX_CGROUPS,
       timeoutMs: Math.round(e.THREADLINE_SANDBOX_TIMEOUT_SECONDS * 1000),
       cpuSeconds: e.THREADLINE_SANDBOX_CPU_SECONDS,
       memoryBytes: e.THREADLINE_SANDBOX_MEMORY_MB * MIB,

@@ -5,6 +5,8 @@ import type { SandboxConfig } from '../config';
 
 /** Where the driver and the sandbox's own /etc files appear inside every sandbox. */
 const DRIVER_INSIDE = '/opt/threadline/driver.py';
+/** The descriptor bwrap writes `{"child-pid": …}` to (see SandboxProcess). */
+export const INFO_FD = 5;
 /** The user the code runs as inside the sandbox (mapped to the unprivileged host uid). */
 const INSIDE_UID = 1000;
 
@@ -86,6 +88,9 @@ export function launchSpec(opts: { config: SandboxConfig; instanceDir: string; s
     String(INSIDE_UID),
     '--hostname',
     'sandbox',
+    // bwrap reports the sandbox's host pid here (SandboxProcess.sandboxPids), for its cgroups.
+    '--info-fd',
+    String(INFO_FD),
     '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
     '--ro-bind',

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import type { LaunchSpec } from './launch';
+import fs from 'node:fs';
+import { INFO_FD, type LaunchSpec } from './launch';
 import { OutputDemux } from './output';
 import { SandboxUnavailable, missingModulesError, launchError } from './dependencies';
 
@@ -52,6 +53,7 @@ export class SandboxProcess {
   private nextId = 1;
   private exitInfo: ProcessExit | null = null;
   private spawnError: Error | undefined;
+  private info = '';
   readonly exited: Promise<ProcessExit>;
 
   private constructor(spec: LaunchSpec, maxOutputBytes: number) {
@@ -60,7 +62,7 @@ export class SandboxProcess {
       env: {},
       uid: spec.uid,
       gid: spec.gid,
-      stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
     });
     this.output = new OutputDemux(maxOutputBytes);
     this.exited = new Promise((resolve) => {
@@ -77,6 +79,9 @@ export class SandboxProcess {
     this.child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 16_384) this.stderr += chunk.toString();
+    });
+    (this.child.stdio as unknown as Array<Readable | null>)[INFO_FD]?.on('data', (chunk: Buffer) => {
+      this.info += chunk.toString();
     });
     const control = this.child.stdio[4] as Readable & Writable;
     control.on('data', (chunk: Buffer) => this.onControl(chunk));
@@ -119,6 +124,21 @@ export class SandboxProcess {
   /** The host pid of bwrap (the sandbox's processes are its descendants). */
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /**
+   * Host pids of the sandbox's processes: its init (bwrap's `child-pid`) and the init's children (the
+   * interpreter). Before any code ran, that is every process of the session.
+   */
+  async sandboxPids(): Promise<number[]> {
+    let init = 0;
+    for (let waited = 0; !init && waited < 2_000; waited += 20) {
+      init = Number((/"child-pid":\s*(\d+)/.exec(this.info) ?? [])[1]);
+      if (!init) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    if (!init) throw new Error('bwrap did not report the sandbox pid');
+    const children = fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim();
+    return [init, ...children.split(/\s+/).filter(Boolean).map(Number)];
   }
 
   kill(): void {

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxConfig } from '../config';
 import type { Logger } from '../logger';
+import type { SandboxCgroups, SessionCgroup } from './cgroups';
+import { SandboxUnavailable } from './dependencies';
 import type { SandboxInstance } from './instance';
 import { launchSpec, sandboxIdentity } from './launch';
 import { SandboxProcess } from './process';
@@ -28,6 +30,7 @@ export class Session {
     readonly key: string,
     readonly dir: string,
     readonly process: SandboxProcess,
+    readonly cgroup: SessionCgroup | undefined,
   ) {}
 
   /** Runs `fn` when every earlier execution of this session has finished: one at a time, in arrival order. */
@@ -64,6 +67,7 @@ export class SessionManager {
     private readonly config: SandboxConfig,
     private readonly instance: SandboxInstance,
     private readonly logger: Logger,
+    private readonly cgroups: SandboxCgroups | null = null,
   ) {
     const every = Math.max(250, Math.min(30_000, Math.floor(config.idleTimeoutMs / 4)));
     this.sweeper = setInterval(() => void this.sweep(), every);
@@ -112,6 +116,7 @@ export class SessionManager {
     this.bury(session.key, reason);
     session.process.kill();
     await session.process.exited;
+    await session.cgroup?.remove();
     await fs.promises.rm(session.dir, { recursive: true, force: true });
   }
 
@@ -122,11 +127,14 @@ export class SessionManager {
     this.sessions.clear();
     for (const session of all) session.process.kill();
     await Promise.all(all.map((s) => s.process.exited));
+    for (const session of all) await session.cgroup?.remove();
+    await this.cgroups?.close();
   }
 
   private async start(key: string): Promise<Session> {
     await this.makeRoom();
-    const dir = path.join(this.instance.sessionsDir, createHash('sha256').update(key).digest('hex').slice(0, 32));
+    const name = createHash('sha256').update(key).digest('hex').slice(0, 32);
+    const dir = path.join(this.instance.sessionsDir, name);
     await fs.promises.rm(dir, { recursive: true, force: true });
     await fs.promises.mkdir(dir, { mode: 0o700 });
     const owner = sandboxIdentity(this.config);
@@ -141,7 +149,25 @@ export class SessionManager {
       await fs.promises.rm(dir, { recursive: true, force: true });
       throw error;
     }
-    const session = new Session(key, dir, proc);
+    let cgroup: SessionCgroup | undefined;
+    try {
+      cgroup = await this.cgroups?.forSession(name, {
+        memoryBytes: this.config.memoryBytes,
+        processes: this.config.maxProcesses,
+      });
+      // Before any code runs, the sandbox's init and its interpreter are all its processes.
+      await cgroup?.join(await proc.sandboxPids());
+    } catch (error) {
+      proc.kill();
+      await proc.exited;
+      await cgroup?.remove();
+      await fs.promises.rm(dir, { recursive: true, force: true });
+      const why = error instanceof Error ? error.message : String(error);
+      throw new SandboxUnavailable(
+        `the session could not be put in its cgroup (${why}); THREADLINE_SANDBOX_CGROUPS=off runs sessions with per-process limits only.`,
+      );
+    }
+    const session = new Session(key, dir, proc, cgroup);
     this.sessions.set(key, session);
     // A process that dies between executions (its hard CPU limit, the kernel's OOM killer) ends the session.
     void proc.exited.then(() => {

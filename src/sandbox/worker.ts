@@ -6,6 +6,7 @@ import { sandboxActivities } from '../../activities/codeInterpreter';
 import type { SandboxConfig } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
+import { SandboxCgroups } from './cgroups';
 import { SandboxUnavailable } from './dependencies';
 import type { SandboxFiles } from './files';
 import { createInstance, type SandboxInstance } from './instance';
@@ -18,6 +19,8 @@ export interface RunningSandbox {
   /** This worker's own task queue: the calls for the sessions it holds come here. */
   taskQueue: string;
   sessions: SessionManager;
+  /** Whether sessions get memory and process cgroups on this host (see cgroups.ts). */
+  cgroups: boolean;
   /** Settles with the boot check's verdict: null when the sandbox works, else why it cannot. */
   check: Promise<SandboxUnavailable | null>;
   stop(): Promise<void>;
@@ -39,7 +42,8 @@ export async function startSandboxWorker(opts: {
 }): Promise<RunningSandbox> {
   const { config, store, logger } = opts;
   const instance = await createInstance(config.dir, logger);
-  const sessions = new SessionManager(config, instance, logger);
+  const cgroups = config.cgroups === 'auto' ? await SandboxCgroups.detect(instance.id, logger) : null;
+  const sessions = new SessionManager(config, instance, logger, cgroups);
   const taskQueue = workerTaskQueue(config.taskQueue, instance.id);
   const activities = sandboxActivities({
     config,
@@ -77,13 +81,14 @@ export async function startSandboxWorker(opts: {
     const finished = Promise.all([shared.run(), own.run()]);
     const check = checkSandbox(config, instance).then((problem) => {
       if (problem) logger.error({ err: problem }, problem.message);
-      else logger.info({ taskQueue: config.taskQueue }, 'sandbox ready');
+      else logger.info({ taskQueue: config.taskQueue, cgroups: cgroups !== null }, 'sandbox ready');
       return problem;
     });
     const conn = connection;
     return {
       taskQueue,
       sessions,
+      cgroups: cgroups !== null,
       check,
       async stop() {
         shared.shutdown();

@@ -175,6 +175,12 @@ describe('sandbox walls', () => {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
       expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
       expect(status).toMatch(/^CapEff:\s+0+$/m);
+      // With cgroups in use, the session's processes are in its own memory and pids groups.
+      if (h.sandbox!.sandbox!.cgroups) {
+        expect(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toMatch(
+          /:memory:.*\/threadline-sandbox-[^/]+\/[0-9a-f]{32}$/m,
+        );
+      }
     }
   });
 
@@ -254,5 +260,42 @@ describe('sandbox walls', () => {
     });
     expect(out.logs).toBe("[] ['data']\n[]");
     expect((await h.exec({ threadId: a, code: 'import os\nprint(os.listdir("."))' })).logs).toBe(`['${secret}']`);
+  });
+});
+
+describe('sandbox walls: the session as a whole', () => {
+  let h: SandboxHarness;
+
+  beforeAll(async () => {
+    h = await startSandboxHarness({ THREADLINE_SANDBOX_MEMORY_MB: '600', THREADLINE_SANDBOX_TIMEOUT_SECONDS: '20' });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('bounds the memory of all a session’s processes together, not only each one', async () => {
+    // Four processes of 350 MB each: every one is within the 600 MB per-process limit, together they are not.
+    const code = [
+      'import os, time',
+      'kids = []',
+      'for i in range(4):',
+      '    pid = os.fork()',
+      '    if pid == 0:',
+      '        block = bytearray(350 * 1024 * 1024)',
+      '        time.sleep(2)',
+      '        os._exit(0)',
+      '    kids.append(pid)',
+      'killed = [os.WIFSIGNALED(s) and os.WTERMSIG(s) == 9 for s in (os.waitpid(k, 0)[1] for k in kids)]',
+      'print(sum(killed), "of 4 killed")',
+    ].join('\n');
+    const out = await h.exec({ threadId: h.thread(), code });
+    if (h.sandbox!.sandbox!.cgroups) {
+      // The session's memory cgroup holds at most one of them; the kernel kills the others.
+      expect(out.logs).toMatch(/^[34] of 4 killed$/);
+    } else {
+      // Without cgroups (not root, or no v1 memory hierarchy) only each process is bounded, as the README says.
+      expect(out.logs).toBe('0 of 4 killed');
+    }
+    expect(await h.exec({ threadId: h.thread(), code: 'print("alive")' })).toMatchObject({ logs: 'alive' });
   });
 });
