@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SandboxConfig } from '../config';
+import { seccompFilter } from './seccomp';
 
 /** Where the driver and the sandbox's own /etc files appear inside every sandbox. */
 const DRIVER_INSIDE = '/opt/threadline/driver.py';
+/** The descriptor bwrap reads the seccomp filter from (SandboxProcess writes it there). */
+export const SECCOMP_FD = 6;
 /** The descriptor bwrap writes `{"child-pid": …}` to (see SandboxProcess). */
 export const INFO_FD = 5;
 /** The user the code runs as inside the sandbox (mapped to the unprivileged host uid). */
@@ -29,6 +32,8 @@ export interface LaunchSpec {
   /** Set when Threadline runs as root: the sandbox then runs as this unprivileged host user. */
   uid: number | undefined;
   gid: number | undefined;
+  /** The compiled seccomp filter bwrap installs, or null on an architecture without one (see seccomp.ts). */
+  seccomp: Buffer | null;
 }
 
 export const MAX_IMAGES_PER_EXECUTION = 10;
@@ -55,12 +60,14 @@ export function sandboxIdentity(config: SandboxConfig): { uid: number | undefine
 /**
  * The bubblewrap command for one session. Every namespace is new (user, pid, network, ipc, uts, cgroup):
  * the network namespace holds nothing but its own loopback; the user namespace maps one unprivileged uid and
- * may not create further user namespaces. The filesystem is a read-only root with `/usr` (and the few /etc
+ * may not create further user namespaces; a seccomp filter refuses system calls no Python code needs (see
+ * seccomp.ts). The filesystem is a read-only root with `/usr` (and the few /etc
  * files Python and its libraries read) bound read-only, fresh `/proc`, minimal `/dev`, size-capped in-memory
  * `/tmp` and `/dev/shm`, and the session directory as the only writable host path, at `/mnt/data`.
  */
 export function launchSpec(opts: { config: SandboxConfig; instanceDir: string; sessionDir: string }): LaunchSpec {
   const { config, instanceDir, sessionDir } = opts;
+  const seccomp = seccompFilter();
   const threads = String(Math.max(1, Math.min(4, os.availableParallelism())));
   const env: Record<string, string> = {
     PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -91,6 +98,7 @@ export function launchSpec(opts: { config: SandboxConfig; instanceDir: string; s
     // bwrap reports the sandbox's host pid here (SandboxProcess.sandboxPids), for its cgroups.
     '--info-fd',
     String(INFO_FD),
+    ...(seccomp ? ['--seccomp', String(SECCOMP_FD)] : []),
     '--clearenv',
     ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]),
     '--ro-bind',
@@ -134,7 +142,7 @@ export function launchSpec(opts: { config: SandboxConfig; instanceDir: string; s
     DRIVER_INSIDE,
     JSON.stringify(driverLimits(config)),
   ];
-  return { file: config.bwrapPath, args, ...sandboxIdentity(config) };
+  return { file: config.bwrapPath, args, ...sandboxIdentity(config), seccomp };
 }
 
 /** What /etc/passwd and /etc/group say inside (some libraries look the current user up). */

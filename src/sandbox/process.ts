@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import fs from 'node:fs';
-import { INFO_FD, type LaunchSpec } from './launch';
+import { INFO_FD, SECCOMP_FD, type LaunchSpec } from './launch';
 import { OutputDemux } from './output';
 import { SandboxUnavailable, missingModulesError, launchError } from './dependencies';
 
@@ -62,8 +62,14 @@ export class SandboxProcess {
       env: {},
       uid: spec.uid,
       gid: spec.gid,
-      stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'pipe', 'pipe', spec.seccomp ? 'pipe' : 'ignore'],
     });
+    const streams = this.child.stdio as unknown as Array<(Readable & Writable) | null>;
+    if (spec.seccomp) {
+      // bwrap reads the filter whole before it starts the sandbox; a bwrap that died first closes the pipe.
+      streams[SECCOMP_FD]?.on('error', () => undefined);
+      streams[SECCOMP_FD]?.end(spec.seccomp);
+    }
     this.output = new OutputDemux(maxOutputBytes);
     this.exited = new Promise((resolve) => {
       // 'close' comes after the output pipes are drained, so nothing printed before death is lost.
@@ -80,7 +86,7 @@ export class SandboxProcess {
     this.child.stderr?.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 16_384) this.stderr += chunk.toString();
     });
-    (this.child.stdio as unknown as Array<Readable | null>)[INFO_FD]?.on('data', (chunk: Buffer) => {
+    streams[INFO_FD]?.on('data', (chunk: Buffer) => {
       this.info += chunk.toString();
     });
     const control = this.child.stdio[4] as Readable & Writable;

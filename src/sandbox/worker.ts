@@ -12,6 +12,7 @@ import type { SandboxFiles } from './files';
 import { createInstance, type SandboxInstance } from './instance';
 import { launchSpec, sandboxIdentity } from './launch';
 import { SandboxProcess } from './process';
+import { seccompFilter } from './seccomp';
 import { SessionManager } from './sessions';
 import { workerTaskQueue } from './shared';
 
@@ -81,7 +82,11 @@ export async function startSandboxWorker(opts: {
     const finished = Promise.all([shared.run(), own.run()]);
     const check = checkSandbox(config, instance).then((problem) => {
       if (problem) logger.error({ err: problem }, problem.message);
-      else logger.info({ taskQueue: config.taskQueue, cgroups: cgroups !== null }, 'sandbox ready');
+      else
+        logger.info(
+          { taskQueue: config.taskQueue, cgroups: cgroups !== null, seccomp: seccompFilter() !== null },
+          'sandbox ready',
+        );
       return problem;
     });
     const conn = connection;

@@ -151,25 +151,38 @@ describe('sandbox walls', () => {
         'import ctypes, os',
         'print(os.getuid(), os.getgid())',
         'status = dict(l.split(":\\t", 1) for l in open("/proc/self/status").read().splitlines() if ":\\t" in l)',
-        'print(status["CapEff"].strip(), status["NoNewPrivs"].strip())',
+        'print(status["CapEff"].strip(), status["NoNewPrivs"].strip(), status["Seccomp"].strip())',
         'try:',
         '    os.setuid(0)',
         'except OSError as e:',
         '    print("setuid(0) refused:", e.strerror)',
         'libc = ctypes.CDLL(None, use_errno=True)',
-        'print("unshare(CLONE_NEWUSER):", libc.unshare(0x10000000), os.strerror(ctypes.get_errno()))',
+        'def call(name, *args):',
+        '    ctypes.set_errno(0)',
+        '    result = getattr(libc, name)(*args)',
+        '    print(name, args[0] if name == "syscall" else "", result, os.strerror(ctypes.get_errno()))',
+        'call("unshare", 0x10000000)  # CLONE_NEWUSER',
+        'call("ptrace", 0, 0, 0, 0)  # PTRACE_TRACEME',
+        'call("syscall", 321, 0, 0, 0)  # bpf',
+        'call("syscall", 425, 1, 0)  # io_uring_setup',
+        'call("syscall", 298, 0, 0, 0, 0, 0)  # perf_event_open',
         'print(os.readlink("/proc/self/ns/pid"))',
       ].join('\n'),
     });
     const lines = out.logs.split('\n');
-    expect(lines.slice(0, 4)).toEqual([
+    expect(lines.slice(0, 8)).toEqual([
       '1000 1000',
-      '0000000000000000 1',
+      // no capabilities, no_new_privs, a seccomp filter (mode 2)
+      '0000000000000000 1 2',
       expect.stringMatching(/^setuid\(0\) refused: (Invalid argument|Operation not permitted)$/),
-      expect.stringMatching(/^unshare\(CLONE_NEWUSER\): -1 (No space left on device|Operation not permitted)$/),
+      'unshare  -1 Operation not permitted',
+      'ptrace  -1 Operation not permitted',
+      'syscall 321 -1 Operation not permitted',
+      'syscall 425 -1 Operation not permitted',
+      'syscall 298 -1 Operation not permitted',
     ]);
     // On the host, every process of the session runs as the unprivileged sandbox user.
-    const pids = processesIn(lines[4]!);
+    const pids = processesIn(lines[8]!);
     expect(pids.length).toBeGreaterThan(0);
     for (const pid of pids) {
       const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
