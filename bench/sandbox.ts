@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     const direct = await directLatency(instance.dir, instance.sessionsDir);
     rows.push(['sandbox alone, cold (start a session + `print(1)`)', fmt(direct.cold)]);
     rows.push(['sandbox alone, warm (`print(1)` in a live session)', fmt(direct.warm)]);
+    rows.push(['sandbox alone, first `import numpy, pandas, matplotlib.pyplot` in a session', fmt(direct.imports)]);
     const temporal = await temporalLatency();
     rows.push(['through Temporal, cold (new thread: lookup, shared queue, new session)', fmt(temporal.cold)]);
     rows.push(['through Temporal, warm (lookup, the session worker’s own queue)', fmt(temporal.warm)]);
@@ -43,14 +44,17 @@ async function main(): Promise<void> {
     ] as const) {
       const memory = await idleMemory(instance.dir, instance.sessionsDir, code);
       rows.push([`${label}: PSS per session (MiB)`, memory.pss.toFixed(1)]);
-      rows.push([`${label}: host MemAvailable drop per session (MiB)`, memory.available.toFixed(1)]);
+      rows.push([`${label}: USS (private) per session (MiB)`, memory.uss.toFixed(1)]);
     }
   } finally {
     await instance.remove();
   }
   const lines = [
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${os.release()}`,
-    `Rounds: ${ROUNDS} cold, ${ROUNDS * 5} warm; ${SESSIONS} idle sessions per memory figure.`,
+    `Rounds: ${ROUNDS} cold, ${ROUNDS * 5} warm; ${SESSIONS} idle sessions per memory figure. Load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}.`,
     '',
     '| measure | p50 / p99 (ms), or MiB |',
     '| --- | --- |',
@@ -78,9 +82,13 @@ async function freshSession(instanceDir: string, sessionsDir: string, name: stri
 const exec = (proc: SandboxProcess, code: string) =>
   proc.execute(code, { timeoutMs: config.timeoutMs, cpuSeconds: config.cpuSeconds });
 
-async function directLatency(instanceDir: string, sessionsDir: string): Promise<{ cold: Summary; warm: Summary }> {
+async function directLatency(
+  instanceDir: string,
+  sessionsDir: string,
+): Promise<{ cold: Summary; warm: Summary; imports: Summary }> {
   const cold: number[] = [];
   const warm: number[] = [];
+  const imports: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const started = now();
     const proc = await freshSession(instanceDir, sessionsDir, `latency-${i}`);
@@ -92,10 +100,13 @@ async function directLatency(instanceDir: string, sessionsDir: string): Promise<
       await exec(proc, 'print(1)');
       warm.push(now() - t);
     }
+    const t = now();
+    await exec(proc, 'import numpy, pandas, matplotlib.pyplot');
+    imports.push(now() - t);
     proc.kill();
     await proc.exited;
   }
-  return { cold: summarize(cold), warm: summarize(warm) };
+  return { cold: summarize(cold), warm: summarize(warm), imports: summarize(imports) };
 }
 
 async function temporalLatency(): Promise<{ cold: Summary; warm: Summary }> {
@@ -123,8 +134,11 @@ async function temporalLatency(): Promise<{ cold: Summary; warm: Summary }> {
   }
 }
 
-/** Proportional set size of a process and all its descendants, in MiB (shared pages split among sharers). */
-function pssOfTree(pid: number): number {
+/**
+ * Memory of a process and all its descendants, in MiB: PSS (shared pages split among their sharers) and USS
+ * (pages no other process maps: what the session alone costs).
+ */
+function memoryOfTree(pid: number): { pss: number; uss: number } {
   const children = new Map<number, number[]>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -136,27 +150,25 @@ function pssOfTree(pid: number): number {
       // gone
     }
   }
-  let kib = 0;
+  let pss = 0;
+  let uss = 0;
+  const field = (rollup: string, name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
   const visit = (p: number) => {
     const rollup = fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
-    kib += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
+    pss += field(rollup, 'Pss');
+    uss += field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty');
     for (const c of children.get(p) ?? []) visit(c);
   };
   visit(pid);
-  return kib / 1024;
-}
-
-function memAvailableMiB(): number {
-  const meminfo = fs.readFileSync('/proc/meminfo', 'utf8');
-  return Number(/^MemAvailable:\s+(\d+) kB/m.exec(meminfo)?.[1] ?? 0) / 1024;
+  return { pss: pss / 1024, uss: uss / 1024 };
 }
 
 async function idleMemory(
   instanceDir: string,
   sessionsDir: string,
   code: string,
-): Promise<{ pss: number; available: number }> {
-  const before = memAvailableMiB();
+): Promise<{ pss: number; uss: number }> {
   const procs: SandboxProcess[] = [];
   try {
     for (let i = 0; i < SESSIONS; i++) {
@@ -165,9 +177,10 @@ async function idleMemory(
       await exec(proc, code);
     }
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const pss = procs.reduce((sum, p) => sum + pssOfTree(p.pid!), 0) / SESSIONS;
-    const available = (before - memAvailableMiB()) / SESSIONS;
-    return { pss, available };
+    const trees = procs.map((p) => memoryOfTree(p.pid!));
+    const pss = trees.reduce((sum, t) => sum + t.pss, 0) / SESSIONS;
+    const uss = trees.reduce((sum, t) => sum + t.uss, 0) / SESSIONS;
+    return { pss, uss };
   } finally {
     for (const p of procs) p.kill();
     await Promise.all(procs.map((p) => p.exited));
