@@ -55,7 +55,8 @@ const EnvSchema = z.object({
   THREADLINE_SANDBOX_MAX_PROCESSES: z.coerce.number().int().min(8).max(4096).default(64),
   THREADLINE_SANDBOX_MAX_FILE_MB: z.coerce.number().int().min(1).default(512),
   THREADLINE_SANDBOX_TMP_MB: z.coerce.number().int().min(1).default(256),
-  THREADLINE_SANDBOX_MAX_OUTPUT_BYTES: z.coerce.number().int().min(256).max(10_000_000).default(16_384),
+  // The logs travel in the activity's result: well under Temporal's 2 MB payload limit.
+  THREADLINE_SANDBOX_MAX_OUTPUT_BYTES: z.coerce.number().int().min(256).max(1_000_000).default(16_384),
   THREADLINE_SANDBOX_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(3600),
   THREADLINE_SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).default(32),
   THREADLINE_SANDBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),

@@ -61,11 +61,15 @@ export async function executeCode(
       failure: { code: 'sandbox_unavailable', message: error.message },
     };
   }
-  const { session, created } = acquired;
-  if (created) await deps.placeSession(input.projectId, input.threadId);
+  const { session } = acquired;
   session.busy += 1;
   try {
     return await session.exclusive(async () => {
+      // Recorded before the code runs, and again by a retry if that write failed: the next call must come here.
+      if (!session.placed) {
+        await deps.placeSession(input.projectId, input.threadId);
+        session.placed = true;
+      }
       let executed = session.recall<Executed>(input.callId);
       if (!executed) {
         executed = await run(deps, session, input, acquired.reset, signal);
@@ -90,6 +94,8 @@ async function run(
   reset: SessionResetReason | null,
   signal: AbortSignal,
 ): Promise<Executed> {
+  // A call cancelled while it waited for the session's previous execution does not start at all.
+  if (signal.aborted) throw new CancelledFailure('the code interpreter call was cancelled');
   const notes = await stageInputs(deps, session, input);
   const raw = await session.process.execute(input.code, {
     timeoutMs: deps.config.timeoutMs,

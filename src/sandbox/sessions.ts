@@ -23,6 +23,8 @@ export class Session {
   lastUsed = Date.now();
   /** Executions in flight or queued; the idle sweep and eviction leave busy sessions alone. */
   busy = 0;
+  /** Whether the database already routes the thread's calls to this worker. */
+  placed = false;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly remembered: Array<Remembered<unknown>> = [];
 
@@ -90,11 +92,11 @@ export class SessionManager {
   async acquire(
     key: string,
     expectation: SessionExpectation,
-  ): Promise<{ session: Session; reset: SessionResetReason | null; created: boolean }> {
+  ): Promise<{ session: Session; reset: SessionResetReason | null }> {
     const live = this.sessions.get(key);
-    if (live?.process.alive) return { session: live, reset: null, created: false };
+    if (live?.process.alive) return { session: live, reset: null };
     const pending = this.starting.get(key);
-    if (pending) return { session: await pending, reset: null, created: false };
+    if (pending) return { session: await pending, reset: null };
 
     const tombstone = this.tombstones.get(key);
     const reset = tombstone ?? (expectation === 'new' ? null : 'worker_lost');
@@ -103,7 +105,7 @@ export class SessionManager {
     try {
       const session = await start;
       this.tombstones.delete(key);
-      return { session, reset, created: true };
+      return { session, reset };
     } finally {
       this.starting.delete(key);
     }
