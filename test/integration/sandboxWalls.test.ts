@@ -244,17 +244,19 @@ describe('sandbox walls', () => {
     expect(next).toMatchObject({ logs: String(50 * 1024 ** 2), sessionReset: null });
   });
 
-  it('stops a 2 GB file at the file size limit, and a 2 GB /tmp file at the /tmp size', async () => {
+  it('stops a 2 GB file at the file size limit, and 2 GB in /tmp or /dev/shm at their size', async () => {
     const threadId = h.thread();
     const write = (path: string) =>
       `with open("${path}", "wb") as f:\n    for _ in range(2048):\n        f.write(bytes(1024 * 1024))`;
-    const [data, tmp] = await h.run([
+    const [data, tmp, shm] = await h.run([
       { threadId, code: write('/mnt/data/big.bin') },
-      { threadId, code: `${write('/tmp/big.bin')}\n` },
+      { threadId, code: write('/tmp/big.bin') },
+      { threadId, code: write('/dev/shm/big.bin') },
     ]);
     expect(data?.logs).toMatch(/OSError: \[Errno 27\] File too large$/);
     expect(data?.files).toEqual([expect.objectContaining({ path: '/mnt/data/big.bin', bytes: 20 * 1024 * 1024 })]);
     expect(tmp?.logs).toMatch(/OSError: \[Errno 28\] No space left on device$/);
+    expect(shm?.logs).toMatch(/OSError: \[Errno 28\] No space left on device$/);
     await expectHealthy();
   });
 
