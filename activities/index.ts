@@ -3,6 +3,7 @@ import type { ProviderRegistry } from '../src/model/providers';
 import type { Store } from '../src/store';
 import type { ServerToolExecutor, ToolType } from '../src/tools';
 import type { ServerToolRegistry } from '../src/tools/server/registry';
+import { sandboxRoutingActivities } from './codeInterpreter';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
 import { serverFunctionActivities } from './serverFunctions';
@@ -49,5 +50,6 @@ export function createActivities(deps: ActivityDeps) {
     ...toolActivities(deps),
     ...serverFunctionActivities(deps),
     ...templateActivities(deps),
+    ...sandboxRoutingActivities(deps),
   };
 }

@@ -10,9 +10,10 @@ import { migrateToLatest } from './store/migrate';
 const USAGE = `Usage: threadline <command>
 
 Commands:
-  start     API, worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server, in one process
+  start     API, worker, sandbox worker and (unless TEMPORAL_ADDRESS is set) an embedded Temporal dev server, in one process
   api       the HTTP API only (connects to TEMPORAL_ADDRESS)
   worker    the Temporal worker only (connects to TEMPORAL_ADDRESS)
+  sandbox   a sandbox worker only: executes code_interpreter calls (connects to TEMPORAL_ADDRESS)
   migrate   apply database migrations and exit
 
 Projects and API keys (straight on the database; no server needs to run):
@@ -21,9 +22,10 @@ ${ADMIN_USAGE}
 Settings come from the environment; see the README's settings table.`;
 
 const ROLES: Record<string, Roles> = {
-  start: { api: true, worker: true, embedTemporal: true },
+  start: { api: true, worker: true, sandbox: true, embedTemporal: true },
   api: { api: true, worker: false, embedTemporal: false },
   worker: { api: false, worker: true, embedTemporal: false },
+  sandbox: { api: false, worker: false, sandbox: true, embedTemporal: false },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { HostAllowList } from './tools/server/hosts';
@@ -68,6 +69,29 @@ const EnvSchema = z.object({
   THREADLINE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   THREADLINE_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
   THREADLINE_OTEL_SERVICE_NAME: z.string().min(1).default('threadline'),
+  THREADLINE_SANDBOX_TASK_QUEUE: z.string().min(1).default('threadline-sandbox'),
+  THREADLINE_SANDBOX_BWRAP_PATH: z.string().min(1).default('/usr/bin/bwrap'),
+  THREADLINE_SANDBOX_PYTHON_PATH: z
+    .string()
+    .regex(/^\/usr\//, 'must be under /usr (the only system directory the sandbox sees)')
+    .default('/usr/bin/python3'),
+  THREADLINE_SANDBOX_DIR: optionalString,
+  THREADLINE_SANDBOX_UID: z.coerce.number().int().min(1).max(4294967294).default(65534),
+  THREADLINE_SANDBOX_GID: z.coerce.number().int().min(1).max(4294967294).default(65534),
+  THREADLINE_SANDBOX_CGROUPS: z.enum(['auto', 'off']).default('auto'),
+  THREADLINE_SANDBOX_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(120),
+  THREADLINE_SANDBOX_CPU_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  THREADLINE_SANDBOX_MEMORY_MB: z.coerce.number().int().min(128).default(2048),
+  THREADLINE_SANDBOX_MAX_PROCESSES: z.coerce.number().int().min(8).max(4096).default(64),
+  THREADLINE_SANDBOX_MAX_FILE_MB: z.coerce.number().int().min(1).default(512),
+  THREADLINE_SANDBOX_TMP_MB: z.coerce.number().int().min(1).default(256),
+  // The logs travel in the activity's result: well under Temporal's 2 MB payload limit.
+  THREADLINE_SANDBOX_MAX_OUTPUT_BYTES: z.coerce.number().int().min(256).max(1_000_000).default(16_384),
+  THREADLINE_SANDBOX_IDLE_TIMEOUT_SECONDS: z.coerce.number().min(1).default(3600),
+  THREADLINE_SANDBOX_MAX_SESSIONS: z.coerce.number().int().min(1).default(32),
+  THREADLINE_SANDBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  THREADLINE_SANDBOX_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).default(10),
+  THREADLINE_SANDBOX_AFFINITY_WAIT_SECONDS: z.coerce.number().min(0.5).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -105,6 +129,7 @@ export interface Config {
   /** Seconds between `: ping` comments on an idle event stream. */
   sseKeepAliveMs: number;
   files: FilesConfig;
+  sandbox: SandboxConfig;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   extensions: ExtensionsConfig;
   auth: {
@@ -138,6 +163,35 @@ export interface FilesConfig {
   /** Largest file an upload (or a tool) may store; bigger ones are refused while they are read. */
   maxBytes: number;
 }
+
+/** The code interpreter's sandbox: where sandbox workers poll, what they run, and every limit (README). */
+export interface SandboxConfig {
+  /** Shared task queue of the sandbox workers; each also polls `<taskQueue>/<its instance id>`. */
+  taskQueue: string;
+  bwrapPath: string;
+  pythonPath: string;
+  /** Parent of every sandbox worker's own directory; must be traversable by the sandbox uid. */
+  dir: string;
+  /** Host uid/gid the sandbox runs as when Threadline runs as root (otherwise Threadline's own). */
+  uid: number;
+  gid: number;
+  /** Per-session memory and process cgroups when the host allows them (`auto`), or never (`off`). */
+  cgroups: 'auto' | 'off';
+  timeoutMs: number;
+  cpuSeconds: number;
+  memoryBytes: number;
+  maxProcesses: number;
+  maxFileBytes: number;
+  tmpBytes: number;
+  maxOutputBytes: number;
+  idleTimeoutMs: number;
+  maxSessions: number;
+  concurrency: number;
+  heartbeatTimeoutMs: number;
+  affinityWaitMs: number;
+}
+
+const MIB = 1024 * 1024;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -194,6 +248,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       storage: fileStorageFor(e.THREADLINE_FILE_STORAGE, database),
       dir: path.resolve(e.THREADLINE_FILE_DIR ?? path.join(dataDir, 'files')),
       maxBytes: e.THREADLINE_MAX_FILE_BYTES,
+    },
+    sandbox: {
+      taskQueue: e.THREADLINE_SANDBOX_TASK_QUEUE,
+      bwrapPath: e.THREADLINE_SANDBOX_BWRAP_PATH,
+      pythonPath: e.THREADLINE_SANDBOX_PYTHON_PATH,
+      dir: path.resolve(e.THREADLINE_SANDBOX_DIR ?? path.join(os.tmpdir(), 'threadline-sandbox')),
+      uid: e.THREADLINE_SANDBOX_UID,
+      gid: e.THREADLINE_SANDBOX_GID,
+      cgroups: e.THREADLINE_SANDBOX_CGROUPS,
+      timeoutMs: Math.round(e.THREADLINE_SANDBOX_TIMEOUT_SECONDS * 1000),
+      cpuSeconds: e.THREADLINE_SANDBOX_CPU_SECONDS,
+      memoryBytes: e.THREADLINE_SANDBOX_MEMORY_MB * MIB,
+      maxProcesses: e.THREADLINE_SANDBOX_MAX_PROCESSES,
+      maxFileBytes: e.THREADLINE_SANDBOX_MAX_FILE_MB * MIB,
+      tmpBytes: e.THREADLINE_SANDBOX_TMP_MB * MIB,
+      maxOutputBytes: e.THREADLINE_SANDBOX_MAX_OUTPUT_BYTES,
+      idleTimeoutMs: Math.round(e.THREADLINE_SANDBOX_IDLE_TIMEOUT_SECONDS * 1000),
+      maxSessions: e.THREADLINE_SANDBOX_MAX_SESSIONS,
+      concurrency: e.THREADLINE_SANDBOX_CONCURRENCY,
+      heartbeatTimeoutMs: Math.round(e.THREADLINE_SANDBOX_HEARTBEAT_TIMEOUT_SECONDS * 1000),
+      affinityWaitMs: Math.round(e.THREADLINE_SANDBOX_AFFINITY_WAIT_SECONDS * 1000),
     },
     logLevel: e.LOG_LEVEL,
     extensions,

@@ -15,6 +15,8 @@ import type { HealthSources } from './observability/health';
 import { Metrics } from './observability/metrics';
 import { bridgeTemporalMetrics } from './observability/temporalMetrics';
 import { setupTracing } from './observability/tracing';
+import { filesNotConnected, type SandboxFiles } from './sandbox/files';
+import { startSandboxWorker, type RunningSandbox } from './sandbox/worker';
 import { createServices } from './services';
 import { adminService } from './services/admin';
 import { createStore, type Store } from './store';
@@ -33,6 +35,8 @@ import { toolServices } from '../activities';
 export interface Roles {
   api: boolean;
   worker: boolean;
+  /** A sandbox worker: executes code_interpreter calls (`threadline sandbox`, and inside `threadline start`). */
+  sandbox?: boolean;
   /** Start the embedded Temporal dev server when no TEMPORAL_ADDRESS is set (`threadline start`). */
   embedTemporal: boolean;
 }
@@ -53,7 +57,14 @@ export interface Running {
   providers: ProviderRegistry;
   /** The separate /metrics, /healthz, /readyz listener, when THREADLINE_METRICS_PORT is set. */
   operatorUrl: string | undefined;
+  /** The sandbox worker, when that role runs. */
+  sandbox: RunningSandbox | undefined;
   stop(): Promise<void>;
+}
+
+/** What tests (and, until the Files API is connected, nothing else) put in place of the real parts. */
+export interface RuntimeOverrides {
+  sandboxFiles?: SandboxFiles;
 }
 
 /**
@@ -61,7 +72,12 @@ export interface Running {
  * stop accepting HTTP, drain the worker, close Temporal connections, close the database, stop the dev server.
  * A failure part-way through undoes what was already started.
  */
-export async function startThreadline(config: Config, roles: Roles, logger: Logger): Promise<Running> {
+export async function startThreadline(
+  config: Config,
+  roles: Roles,
+  logger: Logger,
+  overrides: RuntimeOverrides = {},
+): Promise<Running> {
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -154,6 +170,22 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
     }
 
+    let sandbox: RunningSandbox | undefined;
+    if (roles.sandbox) {
+      installTemporalRuntime(logger);
+      const running = await startSandboxWorker({
+        address: temporalAddress,
+        namespace: config.temporal.namespace,
+        config: config.sandbox,
+        store,
+        files: overrides.sandboxFiles ?? filesNotConnected,
+        logger,
+      });
+      sandbox = running;
+      cleanups.push(() => running.stop());
+      logger.info({ taskQueue: config.sandbox.taskQueue, ownTaskQueue: running.taskQueue }, 'sandbox worker polling');
+    }
+
     let url: string | undefined;
     let client: Client | undefined;
     const running = worker;
@@ -236,7 +268,20 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       logger.info({ url: operatorUrl }, 'metrics and health checks listening');
     }
 
-    return { url, temporalAddress, temporalUiUrl, db, store, bus, client, metrics, providers, operatorUrl, stop };
+    return {
+      url,
+      temporalAddress,
+      temporalUiUrl,
+      db,
+      store,
+      bus,
+      client,
+      metrics,
+      providers,
+      operatorUrl,
+      sandbox,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

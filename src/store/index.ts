@@ -15,6 +15,7 @@ import { serverToolsRepository } from './repositories/serverTools';
 import { templateLinksRepository } from './repositories/templateLinks';
 import { templatesRepository } from './repositories/templates';
 import { templateUpgradesRepository } from './repositories/templateUpgrades';
+import { sandboxSessionsRepository } from './repositories/sandboxSessions';
 import { threadsRepository } from './repositories/threads';
 import { toolOutputsRepository } from './repositories/toolOutputs';
 
@@ -43,6 +44,7 @@ export function createStore(db: Db, bus: RunEventBus | undefined, files: FileLib
     apiKeys: apiKeysRepository(db),
     rateLimits: rateLimitsRepository(db),
     providers: providersRepository(db),
+    sandboxSessions: sandboxSessionsRepository(db),
   };
 }
 

@@ -7,6 +7,7 @@ import * as m004 from './migrations/004_files';
 import * as m006 from './migrations/006_keys';
 import * as m007 from './migrations/007_tool_outputs';
 import * as m008 from './migrations/008_extensions';
+import * as m009 from './migrations/009_sandbox_sessions';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '006_keys': m006,
   '007_tool_outputs': m007,
   '008_extensions': m008,
+  '009_sandbox_sessions': m009,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

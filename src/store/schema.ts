@@ -136,6 +136,7 @@ export interface Database extends ExtensionTables {
   api_keys: ApiKeyTable;
   rate_limit_windows: RateLimitWindowTable;
   model_providers: ModelProviderTable;
+  sandbox_sessions: SandboxSessionTable;
 }
 
 /** An API key: only its SHA-256 is stored (migration 006). */
@@ -171,6 +172,14 @@ export interface ModelProviderTable {
   vision: number | null;
   embeddings_model: string | null;
   created_at: number;
+}
+
+/** Where a thread's code interpreter session lives (see migration 009). */
+export interface SandboxSessionTable {
+  project_id: string;
+  thread_id: string;
+  task_queue: string | null;
+  updated_at: number;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */

@@ -93,4 +93,26 @@ describe('settings', () => {
     expect(attempt).toThrow(/LOG_LEVEL="loud"/);
     expect(attempt).toThrow(/OPENAI_BASE_URL="not a url"/);
   });
+
+  it('has the sandbox defaults, and refuses a sandbox Python outside /usr', () => {
+    expect(loadConfig({}).sandbox).toMatchObject({
+      taskQueue: 'threadline-sandbox',
+      bwrapPath: '/usr/bin/bwrap',
+      pythonPath: '/usr/bin/python3',
+      uid: 65534,
+      gid: 65534,
+      cgroups: 'auto',
+      timeoutMs: 120_000,
+      cpuSeconds: 120,
+      memoryBytes: 2048 * 1024 * 1024,
+      maxProcesses: 64,
+      maxFileBytes: 512 * 1024 * 1024,
+      maxOutputBytes: 16_384,
+      idleTimeoutMs: 3_600_000,
+      affinityWaitMs: 5_000,
+    });
+    expect(() => loadConfig({ THREADLINE_SANDBOX_PYTHON_PATH: '/root/.pyenv/shims/python3' })).toThrow(
+      /THREADLINE_SANDBOX_PYTHON_PATH="\/root\/.pyenv\/shims\/python3": must be under \/usr/,
+    );
+  });
 });
