@@ -3,7 +3,7 @@ import type { ProviderRegistry } from '../src/model/providers';
 import type { Store } from '../src/store';
 import type { ServerToolExecutor, ToolType } from '../src/tools';
 import type { ServerToolRegistry } from '../src/tools/server/registry';
-import { sandboxRoutingActivities } from './codeInterpreter';
+import { codeCallActivities, sandboxRoutingActivities } from './codeInterpreter';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
 import { serverFunctionActivities } from './serverFunctions';
@@ -23,11 +23,17 @@ export interface ToolServices {
   serverFunctions?: ServerToolRegistry;
 }
 
+/**
+ * `executors`: built-ins run by `runServerTool` on this worker. `routed`: built-ins the run workflow routes
+ * elsewhere itself (code_interpreter, to the sandbox workers). Both are offered to the model.
+ */
 export function toolServices(
   executors: ToolServices['executors'] = {},
   serverFunctions?: ServerToolRegistry,
+  routed: ToolType[] = [],
 ): ToolServices {
-  return { executors, available: new Set(Object.keys(executors) as ToolType[]), serverFunctions };
+  const available = new Set([...(Object.keys(executors) as ToolType[]), ...routed]);
+  return { executors, available, serverFunctions };
 }
 
 export interface ActivityDeps {
@@ -51,5 +57,6 @@ export function createActivities(deps: ActivityDeps) {
     ...serverFunctionActivities(deps),
     ...templateActivities(deps),
     ...sandboxRoutingActivities(deps),
+    ...codeCallActivities(deps),
   };
 }

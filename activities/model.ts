@@ -10,6 +10,7 @@ import type { FunctionToolCall, RunState, ServerToolCall, Usage } from '../src/t
 import { toolbox, type DeclaredTool, type StoredToolChoice, type Toolbox } from '../src/tools';
 import type { ActivityDeps } from './index';
 import { persistRunState } from './persistence';
+import { messageExtras } from './steps/messageExtras';
 import { openStepStream, type MadeCall, type StepIds } from './stepStream';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
@@ -95,6 +96,7 @@ export function modelActivities({ store, model, logger, tools, providers }: Acti
       const step = await openStepStream(store, logger, input, attempt, {
         parallelToolCalls: Boolean(run.parallel_tool_calls),
         tools: offered,
+        message: await messageExtras(store, run.project_id, run.id),
       });
       const abort = new AbortController();
       let stalled = false;

@@ -3,7 +3,7 @@ import type { Store } from '../src/store';
 import type { Usage } from '../src/temporal/shared';
 import type { Toolbox } from '../src/tools';
 import { alreadyStreamed, NOTHING_STREAMED } from './steps/earlierAttempts';
-import { MessagePart } from './steps/messagePart';
+import { MessagePart, type MessageExtras } from './steps/messagePart';
 import { ZERO, type StepIds } from './steps/rows';
 import { ToolCallsPart, type MadeCall } from './steps/toolCallsPart';
 import { WriteQueue } from './steps/writeQueue';
@@ -24,7 +24,7 @@ export async function openStepStream(
   logger: Logger,
   ids: StepIds,
   attempt: number,
-  options: { parallelToolCalls: boolean; tools: Toolbox },
+  options: { parallelToolCalls: boolean; tools: Toolbox; message: MessageExtras },
 ) {
   const writer = { step: ids.messageStepId, attempt };
   // A retried attempt claims the log first, so an earlier attempt still running somewhere (its heartbeats
@@ -32,7 +32,7 @@ export async function openStepStream(
   if (attempt > 1) await store.runEvents.claim(ids.runId, writer);
   const streamed = attempt > 1 ? await alreadyStreamed(store, ids) : NOTHING_STREAMED;
   const queue = new WriteQueue((events) => store.runEvents.append(ids.runId, events, { writer }).then(() => undefined));
-  const message = new MessagePart(store, logger, ids, attempt, streamed.text);
+  const message = new MessagePart(store, logger, ids, attempt, streamed.text, options.message);
   const calls = new ToolCallsPart(store, ids, attempt, options.tools, streamed.calls);
 
   // What an earlier attempt opened in clients' eyes and this attempt has not (yet) continued: if this one

@@ -84,6 +84,7 @@ export async function record(store: Store, target: ServerCallTarget, index: numb
       output: result.output,
       call: result.call ? toJson(result.call) : null,
       arguments: result.arguments ?? target.arguments,
+      extras: result.extras === undefined ? null : toJson(result.extras),
       created_at: Math.floor(Date.now() / 1000),
     },
   ]);

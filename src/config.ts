@@ -69,6 +69,7 @@ const EnvSchema = z.object({
   THREADLINE_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   THREADLINE_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
   THREADLINE_OTEL_SERVICE_NAME: z.string().min(1).default('threadline'),
+  THREADLINE_CODE_INTERPRETER: z.enum(['on', 'off']).default('on'),
   THREADLINE_SANDBOX_TASK_QUEUE: z.string().min(1).default('threadline-sandbox'),
   THREADLINE_SANDBOX_BWRAP_PATH: z.string().min(1).default('/usr/bin/bwrap'),
   THREADLINE_SANDBOX_PYTHON_PATH: z
@@ -166,6 +167,11 @@ export interface FilesConfig {
 
 /** The code interpreter's sandbox: where sandbox workers poll, what they run, and every limit (README). */
 export interface SandboxConfig {
+  /**
+   * Whether runs offer code_interpreter to the model (when an assistant or run declares it): sandbox workers
+   * must serve `taskQueue` (`threadline start` runs one; so does `threadline sandbox`).
+   */
+  offered: boolean;
   /** Shared task queue of the sandbox workers; each also polls `<taskQueue>/<its instance id>`. */
   taskQueue: string;
   bwrapPath: string;
@@ -250,6 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.THREADLINE_MAX_FILE_BYTES,
     },
     sandbox: {
+      offered: e.THREADLINE_CODE_INTERPRETER === 'on',
       taskQueue: e.THREADLINE_SANDBOX_TASK_QUEUE,
       bwrapPath: e.THREADLINE_SANDBOX_BWRAP_PATH,
       pythonPath: e.THREADLINE_SANDBOX_PYTHON_PATH,

@@ -15,7 +15,8 @@ import type { HealthSources } from './observability/health';
 import { Metrics } from './observability/metrics';
 import { bridgeTemporalMetrics } from './observability/temporalMetrics';
 import { setupTracing } from './observability/tracing';
-import { filesNotConnected, type SandboxFiles } from './sandbox/files';
+import { libraryFiles, type SandboxFiles } from './sandbox/files';
+import { codeInterpreterSettings } from './sandbox/settings';
 import { startSandboxWorker, type RunningSandbox } from './sandbox/worker';
 import { createServices } from './services';
 import { adminService } from './services/admin';
@@ -157,7 +158,8 @@ export async function startThreadline(
           model: { idleTimeoutMs: config.model.idleTimeoutMs },
           providers,
           // No built-in tool has an executor yet: runs that declare them are plain chats without them.
-          tools: toolServices({}, serverTools),
+          // code_interpreter runs on the sandbox workers (the workflow routes its calls there).
+          tools: toolServices({}, serverTools, config.sandbox.offered ? ['code_interpreter'] : []),
         },
         tracing,
       });
@@ -178,7 +180,7 @@ export async function startThreadline(
         namespace: config.temporal.namespace,
         config: config.sandbox,
         store,
-        files: overrides.sandboxFiles ?? filesNotConnected,
+        files: overrides.sandboxFiles ?? libraryFiles(store.files),
         logger,
       });
       sandbox = running;
@@ -219,6 +221,7 @@ export async function startThreadline(
           maxSteps: config.maxSteps,
           modelRetry: { maximumAttempts: config.model.maxAttempts, initialIntervalMs: config.model.retryInitialMs },
           heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
+          codeInterpreter: codeInterpreterSettings(config),
         },
         bus,
         // With PostgreSQL every append also arrives by NOTIFY, so the re-read is only a safety net; a SQLite

@@ -20,6 +20,11 @@ import { mintId } from './ids';
 const AFFINITY_ATTEMPTS = 3;
 /** Attempts on any sandbox worker: enough to outlast a crashed worker or two, not a broken storage. */
 const SHARED_ATTEMPTS = 5;
+/**
+ * A call no sandbox worker picks up in this long finds none running (e.g. a `threadline worker` deployed
+ * without `threadline sandbox`): it fails, and the model reads why, instead of waiting until the run expires.
+ */
+const NO_SANDBOX_WORKER_MS = 2 * 60 * 1000;
 
 /**
  * Executes one code_interpreter call in the thread's sandbox session, from workflow code (deterministic: only
@@ -66,6 +71,7 @@ export async function runCodeInterpreter(
   const anyWorker = proxyActivities<SandboxActivities>({
     ...options,
     taskQueue: settings.taskQueue,
+    scheduleToStartTimeout: NO_SANDBOX_WORKER_MS,
     retry: { initialInterval: '1 second', maximumAttempts: SHARED_ATTEMPTS },
   });
   return anyWorker.executeCode({ ...input, session: where.known ? 'lost' : 'new', outputIdBase });

@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
+  ApplicationFailure,
   TimeoutFailure,
   isCancellation,
   proxyActivities,
@@ -11,6 +12,7 @@ import type {
   ServerToolCall,
   ServerToolInvocation,
 } from '../src/temporal/shared';
+import { runCodeInterpreter } from './codeInterpreter';
 import { runActivities, type Activities } from './proxies';
 
 /**
@@ -32,6 +34,7 @@ export async function runServerCall(input: RunWorkflowInput, stepId: string, cal
   };
   try {
     if (call.type === 'function') await runServerFunction(input, { ...target, name: call.name }, call.executor);
+    else if (call.type === 'code_interpreter') await runCodeCall(input, target);
     else await tools.runServerTool(target);
   } catch (error) {
     if (isCancellation(error)) throw error;
@@ -41,6 +44,23 @@ export async function runServerCall(input: RunWorkflowInput, stepId: string, cal
 }
 
 type FunctionTarget = Parameters<Activities['runHttpTool']>[0];
+type CodeTarget = Parameters<Activities['prepareCodeCall']>[0];
+
+/**
+ * code_interpreter: the code and the files for /mnt/data are read from the run (a local activity), the code
+ * runs in the thread's sandbox session on a sandbox worker (`runCodeInterpreter` routes it there), and what it
+ * printed and produced is recorded on the step. Only runs that call it reach this, so it needs no patch.
+ */
+async function runCodeCall(input: RunWorkflowInput, target: CodeTarget): Promise<void> {
+  const { db } = runActivities(input);
+  if (!input.codeInterpreter) throw ApplicationFailure.nonRetryable('this run was started without code_interpreter');
+  const { code, files } = await db.prepareCodeCall(target);
+  const output = await runCodeInterpreter(
+    { projectId: target.projectId, threadId: target.threadId, callId: target.callId, code, files },
+    input.codeInterpreter,
+  );
+  await db.recordCodeResult({ ...target, output });
+}
 
 /**
  * Extension: a server-side function, with the retry policy and timeout its registration gives. Only runs
@@ -108,6 +128,9 @@ function failureText(error: unknown, call: ServerToolCall): string {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   if (cause instanceof TimeoutFailure && call.type === 'function') {
     return `no answer within ${call.executor.timeoutMs / 1000} s.`;
+  }
+  if (cause instanceof TimeoutFailure && call.type === 'code_interpreter') {
+    return 'no sandbox worker took the code (is a `threadline sandbox` worker running for this server?).';
   }
   return cause instanceof Error ? cause.message : String(cause);
 }

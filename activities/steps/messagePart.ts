@@ -4,17 +4,26 @@ import { toJson } from '../../src/store/json';
 import type { MessageRow } from '../../src/store/repositories/messages';
 import type { NewRunEvent } from '../../src/store/repositories/runEvents';
 import type { RunStepRow } from '../../src/store/repositories/runSteps';
-import { messageStatus, stepStatus, textDelta } from '../../src/streaming/events';
+import { annotationsDelta, imageFilesDelta, messageStatus, stepStatus, textDelta } from '../../src/streaming/events';
 import type { Usage } from '../../src/temporal/shared';
+import type { Annotator, TextAnnotation } from '../../src/tools';
 import { messageObject } from '../../src/wire/objects';
 import { runStepObject } from '../../src/wire/runs';
 import { messageRow, nowSeconds, stepRow, ZERO, type StepIds } from './rows';
 import type { Op } from './writeQueue';
 
+/** What the run's tool results give this message: images shown before the text, annotations for the text. */
+export interface MessageExtras {
+  images: string[];
+  annotate: Annotator;
+}
+
 /**
  * The assistant message of one model step, as ops for the step's write queue: it opens (with its
  * message_creation step) at the first token, its text goes out as deltas, and it closes with the step. A
  * retried attempt continues the text an earlier attempt streamed (`streamedText`) without resending it.
+ * Images the run's tools produced open the message (`image_file` parts before the text); the text's
+ * annotations (`sandbox:` links, citations) are found once it is final and sent before it completes.
  */
 export class MessagePart {
   state: 'none' | 'open' | 'closed' = 'none';
@@ -31,8 +40,14 @@ export class MessagePart {
     private readonly ids: StepIds,
     private readonly attempt: number,
     private readonly streamedText: string,
+    private readonly extras: MessageExtras,
   ) {
     this.logged = streamedText.length;
+  }
+
+  /** The text's position among the content parts: after the images. */
+  private get textIndex(): number {
+    return this.extras.images.length;
   }
 
   /** Everything the model has said in text so far. */
@@ -64,17 +79,22 @@ export class MessagePart {
     await this.store.messages.upsert({ ...this.row, attempt: this.attempt });
     const step = runStepObject(this.step);
     const opened = messageObject(this.row);
-    return [stepStatus(step, 'created'), stepStatus(step), messageStatus(opened, 'created'), messageStatus(opened)];
+    const events = [stepStatus(step, 'created'), stepStatus(step), messageStatus(opened, 'created'), messageStatus(opened)];
+    // The created message shows no content (the SDKs build it from deltas); its images come as the first delta.
+    if (this.extras.images.length > 0) events.push(imageFilesDelta(this.ids.messageId, this.extras.images));
+    return events;
   };
 
   close(status: 'completed' | 'incomplete', usage: Usage): Op {
     return async () => {
       const events = this.pendingDeltas();
       if (!this.row || !this.step) return events;
+      const annotations = this.extras.annotate(this.text);
+      if (annotations.length > 0) events.push(annotationsDelta(this.ids.messageId, this.textIndex, annotations));
       const at = nowSeconds();
       const changes = {
         status,
-        content: this.content(),
+        content: this.content(annotations),
         completed_at: status === 'completed' ? at : null,
         incomplete_at: status === 'incomplete' ? at : null,
         incomplete_details: status === 'incomplete' ? toJson({ reason: 'max_tokens' }) : null,
@@ -132,13 +152,15 @@ export class MessagePart {
         'retried model step answered differently from the text already streamed; the completed message is authoritative',
       );
     }
-    const delta = textDelta(this.ids.messageId, this.logged, this.text.slice(this.logged));
+    const delta = textDelta(this.ids.messageId, this.logged, this.text.slice(this.logged), this.textIndex);
     this.logged = this.text.length;
     return [delta];
   }
 
-  private content(): string {
-    return toJson(this.text === '' ? [] : [{ type: 'text', text: { value: this.text, annotations: [] } }]);
+  private content(annotations: TextAnnotation[] = []): string {
+    const images = this.extras.images.map((file_id) => ({ type: 'image_file', image_file: { file_id } }));
+    const text = this.text === '' ? [] : [{ type: 'text', text: { value: this.text, annotations } }];
+    return toJson([...images, ...text]);
   }
 
   private creationDetails(): string {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { FileLibrary } from '../files/library';
 
 /**
  * How file bytes move between stored files (the Files API) and a sandbox session. The sandbox worker reads
@@ -98,10 +99,24 @@ export async function openProduced(sessionDir: string, relPath: string): Promise
 }
 
 /**
- * The sandbox worker's file storage until the Files API is connected to it: code runs, but a call that names
- * files or produces any fails (and is retried by Temporal) with this reason rather than losing them silently.
+ * The Files API as the sandbox's storage: files named by a call are read from it into /mnt/data, and what the
+ * code produced is stored in it (purpose `assistants_output`, downloadable). A sandbox worker on another host
+ * needs storage every host reaches (THREADLINE_FILE_STORAGE=postgres).
  */
-export const filesNotConnected: SandboxFiles = {
-  read: () => Promise.reject(new Error('no file storage is connected to this sandbox worker')),
-  write: () => Promise.reject(new Error('no file storage is connected to this sandbox worker')),
-};
+export function libraryFiles(files: FileLibrary): SandboxFiles {
+  return {
+    async read(projectId, fileId) {
+      const opened = await files.open(projectId, fileId);
+      return opened ? { filename: opened.row.filename, stream: opened.stream } : null;
+    },
+    async write(projectId, file) {
+      const row = await files.create(projectId, {
+        id: file.id,
+        filename: file.filename,
+        purpose: file.purpose,
+        body: file.body as AsyncIterable<Buffer>,
+      });
+      return row.id;
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
 import type { ProviderRegistry } from '../model/providers';
+import type { CodeInterpreterSettings } from '../sandbox/shared';
 import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
@@ -12,6 +13,8 @@ export interface RunSettings {
   maxSteps: number;
   modelRetry: { maximumAttempts: number; initialIntervalMs: number };
   heartbeatTimeoutMs: number;
+  /** Where code_interpreter calls go (the sandbox workers' task queue and waits). */
+  codeInterpreter: CodeInterpreterSettings;
 }
 
 /** What every use case needs: the data, the run engine, and who is asking (their project scopes everything). */

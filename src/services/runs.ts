@@ -120,6 +120,7 @@ export function runsService(deps: ServiceDeps) {
         maxSteps: runSettings.maxSteps,
         modelRetry: runSettings.modelRetry,
         heartbeatTimeoutMs: runSettings.heartbeatTimeoutMs,
+        codeInterpreter: runSettings.codeInterpreter,
       });
     } catch (error) {
       await store.runs.deleteUnstarted(

@@ -206,6 +206,8 @@ export interface ToolOutputTable {
   call: string | null;
   /** The model's arguments where the step does not show them (JSON text, as the model wrote it). */
   arguments: string | null;
+  /** What the call produced beyond what the step shows (JSON; see migration 011). */
+  extras?: string | null;
   created_at: number;
 }
 

@@ -3,6 +3,7 @@ import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import type { RunStep, ToolCallDelta } from 'openai/resources/beta/threads/runs/steps';
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import type { NewRunEvent } from '../store/repositories/runEvents';
+import type { TextAnnotation } from '../tools/annotations';
 
 /**
  * The events of a run's log, shaped exactly as the Assistants stream sends them (reference §4.2–4.3). The
@@ -38,14 +39,29 @@ export function messageStatus(message: Message, status: Message['status'] | 'cre
 /** Key prefix of a message's text deltas; the suffix is the offset where the fragment starts. */
 export const textKeyPrefix = (messageId: string) => `${messageId}:text:`;
 
-/** A fragment of the message's text content (index 0) starting at `offset`; the first one opens the part. */
-export function textDelta(messageId: string, offset: number, value: string): NewRunEvent {
+/**
+ * A fragment of the message's text content (the part at `index`: after any images) starting at `offset`; the
+ * first one opens the part.
+ */
+export function textDelta(messageId: string, offset: number, value: string, index = 0): NewRunEvent {
   const text = offset === 0 ? { value, annotations: [] } : { value };
-  return {
-    event: 'thread.message.delta',
-    data: { id: messageId, object: 'thread.message.delta', delta: { content: [{ index: 0, type: 'text', text }] } },
-    key: `${textKeyPrefix(messageId)}${offset}`,
-  };
+  return messageDelta(messageId, [{ index, type: 'text', text }], `${textKeyPrefix(messageId)}${offset}`);
+}
+
+/** The images a message shows before its text (code_interpreter's charts), as one delta when it opens. */
+export function imageFilesDelta(messageId: string, fileIds: string[]): NewRunEvent {
+  const content = fileIds.map((file_id, index) => ({ index, type: 'image_file', image_file: { file_id } }));
+  return messageDelta(messageId, content, `${messageId}:images`);
+}
+
+/** The text's annotations, each once and complete under its own index, once the text is final. */
+export function annotationsDelta(messageId: string, index: number, annotations: TextAnnotation[]): NewRunEvent {
+  const text = { annotations: annotations.map((annotation, i) => ({ index: i, ...annotation })) };
+  return messageDelta(messageId, [{ index, type: 'text', text }], `${messageId}:annotations`);
+}
+
+function messageDelta(messageId: string, content: object[], key: string): NewRunEvent {
+  return { event: 'thread.message.delta', data: { id: messageId, object: 'thread.message.delta', delta: { content } }, key };
 }
 
 /** Key prefix of all of a tool_calls step's deltas, and of those for call `index`. */

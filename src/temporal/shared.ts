@@ -1,4 +1,5 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { CodeInterpreterSettings } from '../sandbox/shared';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 /**
@@ -80,6 +81,8 @@ export interface RunWorkflowInput {
    */
   unsupportedTools?: string[];
   modelRetry: { maximumAttempts: number; initialIntervalMs: number };
+  /** Where the code interpreter's sandbox workers poll, and how long to wait for them (absent in older runs). */
+  codeInterpreter?: CodeInterpreterSettings;
   heartbeatTimeoutMs: number;
 }
 

@@ -1,6 +1,13 @@
 import type { CodeInterpreterToolCall, CodeInterpreterToolCallDelta } from 'openai/resources/beta/threads/runs/steps';
 import { stringField } from './partialJson';
+import { sandboxLinkAnnotator, type ProducedFile } from './sandboxLinks';
 import type { ToolKind } from './types';
+
+/** What a code_interpreter call produced beyond its step outputs (the `extras` of its recorded result). */
+export interface CodeInterpreterExtras {
+  files: ProducedFile[];
+  images: string[];
+}
 
 const DESCRIPTION =
   'Runs Python 3 code in a stateful sandbox (like a Jupyter notebook: variables, imports and files persist ' +
@@ -56,4 +63,13 @@ export const codeInterpreterTool: ToolKind<CodeInterpreterToolCall> = {
     arguments: JSON.stringify({ code: call.code_interpreter.input }),
     output: result?.output ?? '',
   }),
+  // Images the code displayed are shown in the answer as image_file parts; `sandbox:` links to files it wrote
+  // become file_path annotations.
+  messageParts: (results) => {
+    const extras = results.map((r) => r.extras as CodeInterpreterExtras | null).filter((e) => e !== null);
+    return {
+      annotate: sandboxLinkAnnotator(extras.flatMap((e) => e.files)),
+      images: extras.flatMap((e) => e.images),
+    };
+  },
 };

@@ -4,7 +4,8 @@ import { codeInterpreterTool } from './codeInterpreterTool';
 import { fileSearchTool } from './fileSearchTool';
 import { functionTool } from './functionTool';
 import { serverFunctionKind, type ServerFunction } from './serverFunctionTool';
-import type { DeclaredTool, ToolKind, ToolType } from './types';
+import { combineAnnotators, type Annotator } from './annotations';
+import type { DeclaredTool, RecordedResult, ToolKind, ToolType } from './types';
 
 export const TOOL_KINDS: { readonly [T in ToolType]: ToolKind } = {
   function: functionTool as ToolKind,
@@ -80,4 +81,24 @@ export function toolbox(
       return name ? { type: 'function', function: { name } } : 'auto';
     },
   };
+}
+
+/**
+ * What the run's recorded tool results give its next assistant message, every kind's contribution combined:
+ * one annotator for the text, and the images to show (oldest first).
+ */
+export function messagePartsFor(results: RecordedResult[]): { annotate: Annotator; images: string[] } {
+  const byType = new Map<string, RecordedResult[]>();
+  for (const result of results) {
+    if (!result.call) continue;
+    byType.set(result.call.type, [...(byType.get(result.call.type) ?? []), result]);
+  }
+  const annotators: Annotator[] = [];
+  const images: string[] = [];
+  for (const [type, ofType] of byType) {
+    const parts = kindOf(type).messageParts?.(ofType);
+    if (parts?.annotate) annotators.push(parts.annotate);
+    images.push(...(parts?.images ?? []));
+  }
+  return { annotate: combineAnnotators(annotators), images };
 }

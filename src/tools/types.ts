@@ -2,6 +2,7 @@ import type { ChatCompletionFunctionTool } from 'openai/resources/chat/completio
 import type { ToolCall, ToolCallDelta } from 'openai/resources/beta/threads/runs/steps';
 import type { Tool } from '../schemas/common';
 import type { ServerToolCall } from '../temporal/shared';
+import type { Annotator } from './annotations';
 
 /** A tool as an assistant or run declares it (the request's `tools[]` entry, stored as given). */
 export type DeclaredTool = Tool;
@@ -22,6 +23,14 @@ export interface ToolResult {
   call?: ToolCall;
   /** The arguments the model sent, where the stored call does not keep them (file_search's queries). */
   arguments?: string;
+  /** What the call produced beyond the wire call, for the assistant's next message (see `messageParts`). */
+  extras?: unknown;
+}
+
+/** A server-run call's recorded result, as the next model step reads it back. */
+export interface RecordedResult {
+  call: ToolCall | undefined;
+  extras: unknown;
 }
 
 /**
@@ -59,6 +68,16 @@ export interface ToolKind<C extends ToolCall = ToolCall> {
   resultDelta?(index: number, call: C): ToolCallDelta | undefined;
   /** The call and its result as the model sees them in the next prompt. */
   toPrompt(call: C, name: string, result: ToolResult | undefined): { arguments: string; output: string };
+  /**
+   * What this kind's results of the run give the assistant's message: annotations for its text (citations,
+   * `sandbox:` links) and image files to show in it. Called with this kind's results only, oldest first.
+   */
+  messageParts?(results: RecordedResult[]): MessageParts;
+}
+
+export interface MessageParts {
+  annotate?: Annotator;
+  images?: string[];
 }
 
 /** What a built-in tool's executor gets: the run it serves and the call as the model made it. */

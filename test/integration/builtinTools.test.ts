@@ -2,22 +2,27 @@ import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
 
 /**
- * Declaring a built-in tool is never fatal. Until this server has an executor for code_interpreter or
- * file_search, a run that declares them is a plain chat in which the model is not offered that tool — the
- * programs our users bring (hchatgpt's default assistant, LangChain's notebook example, AutoGen's
- * code_interpreter agent) then get their plain reply.
+ * Declaring a built-in tool is never fatal. When this server cannot run code_interpreter or file_search (here:
+ * the code interpreter switched off, THREADLINE_CODE_INTERPRETER=off, and no file_search executor), a run that
+ * declares them is a plain chat in which the model is not offered that tool — the programs our users bring
+ * (hchatgpt's default assistant, LangChain's notebook example, AutoGen's code_interpreter agent) then get their
+ * plain reply.
  */
 const weather = {
   type: 'function' as const,
   function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
 };
 
-describe.each(DIALECTS)('runs that declare built-in tools (%s)', (dialect) => {
+describe.each(DIALECTS)('runs that declare built-in tools this server cannot run (%s)', (dialect) => {
   let svc: TestService;
   let model: FakeModel;
   beforeAll(async () => {
     model = await startFakeModel();
-    svc = await startTestService(dialect, { OPENAI_BASE_URL: model.baseURL, THREADLINE_MODEL_RETRY_INITIAL_MS: '50' });
+    svc = await startTestService(dialect, {
+      OPENAI_BASE_URL: model.baseURL,
+      THREADLINE_MODEL_RETRY_INITIAL_MS: '50',
+      THREADLINE_CODE_INTERPRETER: 'off',
+    });
   });
   afterAll(async () => {
     await svc?.stop();

@@ -42,6 +42,7 @@ describe('run workflow replay', () => {
     let temporal: Client;
     let assistantId: string;
     let serverToolAssistantId: string;
+    let codeAssistantId: string;
     let operator: OperatorWorker;
     const operatorQueue = `replay-operator-${process.pid}`;
     const tool = {
@@ -62,18 +63,23 @@ describe('run workflow replay', () => {
         { function: { name: 'ship' }, executor: ship },
       ];
       fs.writeFileSync(toolsFile, JSON.stringify({ tools }));
-      svc = await startTestService('sqlite', {
-        OPENAI_BASE_URL: model.baseURL,
-        THREADLINE_RUN_EXPIRY_SECONDS: '2',
-        THREADLINE_MODEL_MAX_ATTEMPTS: '2',
-        THREADLINE_MODEL_RETRY_INITIAL_MS: '50',
-        THREADLINE_SERVER_TOOLS_FILE: toolsFile,
-        THREADLINE_SERVER_TOOL_HOSTS: endpoint.host,
-        // Small pages, a pause and continue-as-new: the template upgrade walk's whole command repertoire.
-        THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE: '2',
-        THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN: '2',
-        THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS: '10',
-      });
+      svc = await startTestService(
+        'sqlite',
+        {
+          OPENAI_BASE_URL: model.baseURL,
+          // Long enough for a code_interpreter round on a loaded machine; the expired scenario waits it out.
+          THREADLINE_RUN_EXPIRY_SECONDS: '5',
+          THREADLINE_MODEL_MAX_ATTEMPTS: '2',
+          THREADLINE_MODEL_RETRY_INITIAL_MS: '50',
+          THREADLINE_SERVER_TOOLS_FILE: toolsFile,
+          THREADLINE_SERVER_TOOL_HOSTS: endpoint.host,
+          // Small pages, a pause and continue-as-new: the template upgrade walk's whole command repertoire.
+          THREADLINE_TEMPLATE_UPGRADE_PAGE_SIZE: '2',
+          THREADLINE_TEMPLATE_UPGRADE_PAGES_PER_RUN: '2',
+          THREADLINE_TEMPLATE_UPGRADE_PAUSE_MS: '10',
+        },
+        { sandbox: true },
+      );
       temporal = new Client({
         connection: await Connection.connect({ address: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS! }),
       });
@@ -89,6 +95,9 @@ describe('run workflow replay', () => {
             { type: 'function', function: { name: 'ship' } },
           ],
         })
+      ).id;
+      codeAssistantId = (
+        await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool, { type: 'code_interpreter' }] })
       ).id;
     });
     afterAll(async () => {
@@ -153,6 +162,32 @@ describe('run workflow replay', () => {
         const run = await svc.openai.beta.threads.runs.createAndPoll(
           threadId,
           { assistant_id: serverToolAssistantId },
+          { pollIntervalMs: 50 },
+        );
+        await svc.openai.beta.threads.runs.submitToolOutputs(run.id, {
+          thread_id: threadId,
+          tool_outputs: [{ tool_call_id: 'call_1', output: 'x' }],
+        });
+        return run.id;
+      },
+      // A step of code_interpreter only (the model goes on), then one that mixes it with a client function.
+      'code-interpreter-round': async (threadId) => {
+        const code = (id: string, source: string) => ({
+          id,
+          name: 'code_interpreter',
+          arguments: JSON.stringify({ code: source }),
+        });
+        model.script(
+          { kind: 'tool_calls', calls: [code('call_c1', 'x = 1')] },
+          {
+            kind: 'tool_calls',
+            calls: [code('call_c2', 'print(x + 1)'), { id: 'call_1', name: 'lookup', arguments: '{}' }],
+          },
+          { kind: 'text', text: 'done' },
+        );
+        const run = await svc.openai.beta.threads.runs.createAndPoll(
+          threadId,
+          { assistant_id: codeAssistantId },
           { pollIntervalMs: 50 },
         );
         await svc.openai.beta.threads.runs.submitToolOutputs(run.id, {

@@ -39,7 +39,7 @@ export interface RawResponse {
 export async function startTestService(
   dialect: Dialect,
   env: Record<string, string> = {},
-  options: { worker?: boolean; logger?: pino.Logger } = {},
+  options: { worker?: boolean; sandbox?: boolean; logger?: pino.Logger } = {},
 ): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-test-'));
   const pg = dialect === 'postgres' ? await createThrowawayDatabase() : undefined;
@@ -50,10 +50,12 @@ export async function startTestService(
     THREADLINE_DATABASE_URL: pg?.url ?? path.join(dataDir, 'threadline.db'),
     TEMPORAL_ADDRESS: requiredEnv('THREADLINE_TEST_TEMPORAL_ADDRESS'),
     THREADLINE_TASK_QUEUE: `test-${path.basename(dataDir)}`,
+    // Each suite's code_interpreter calls go to its own sandbox workers, never another suite's.
+    THREADLINE_SANDBOX_TASK_QUEUE: `sandbox-${path.basename(dataDir)}`,
     LOG_LEVEL: 'warn',
     ...env,
   };
-  const roles = { api: true, worker: options.worker ?? true, embedTemporal: false };
+  const roles = { api: true, worker: options.worker ?? true, sandbox: options.sandbox ?? false, embedTemporal: false };
   const running = await startThreadline(loadConfig(settings), roles, options.logger ?? pino({ level: 'warn' }));
   const baseURL = `${running.url!}/v1`;
   return {

@@ -1,5 +1,5 @@
 import { partialStringField, stringField } from '../../src/tools/partialJson';
-import { kindOf, toolbox, type DeclaredTool, type ToolType } from '../../src/tools';
+import { combineAnnotators, kindOf, messagePartsFor, toolbox, type DeclaredTool, type ToolType } from '../../src/tools';
 
 const fn = (name: string): DeclaredTool => ({ type: 'function', function: { name, parameters: { type: 'object' } } });
 const none = new Set<ToolType>();
@@ -99,5 +99,54 @@ describe('partial JSON string fields', () => {
     expect(partialStringField('{"code": "a\\', 'code')).toBe('a');
     expect(partialStringField('{"other": 1', 'code')).toBeUndefined();
     expect(stringField('{"code":"x\\"y"}', 'code')).toBe('x"y');
+  });
+});
+
+describe('message parts from tool results', () => {
+  const codeResult = (files: Array<{ path: string; fileId: string }>, images: string[]) => ({
+    call: { id: 'call_c', type: 'code_interpreter' as const, code_interpreter: { input: '', outputs: [] } },
+    extras: { files, images },
+  });
+
+  it('annotates sandbox: links to files the code wrote, and only those', () => {
+    const { annotate, images } = messagePartsFor([
+      codeResult([{ path: '/mnt/data/out.csv', fileId: 'file-old' }], ['file-img1']),
+      codeResult(
+        [
+          { path: '/mnt/data/out.csv', fileId: 'file-new' },
+          { path: '/mnt/data/my report.pdf', fileId: 'file-pdf' },
+        ],
+        [],
+      ),
+    ]);
+    expect(images).toEqual(['file-img1']);
+    const text = 'See [csv](sandbox:/mnt/data/out.csv), sandbox:/mnt/data/my%20report.pdf. Not sandbox:/mnt/data/x.txt';
+    expect(annotate(text)).toEqual([
+      {
+        type: 'file_path',
+        text: 'sandbox:/mnt/data/out.csv',
+        file_path: { file_id: 'file-new' }, // the later call that wrote the path wins
+        start_index: text.indexOf('sandbox:/mnt/data/out.csv'),
+        end_index: text.indexOf('sandbox:/mnt/data/out.csv') + 'sandbox:/mnt/data/out.csv'.length,
+      },
+      {
+        type: 'file_path',
+        text: 'sandbox:/mnt/data/my%20report.pdf',
+        file_path: { file_id: 'file-pdf' },
+        start_index: text.indexOf('sandbox:/mnt/data/my%20report.pdf'),
+        end_index: text.indexOf('sandbox:/mnt/data/my%20report.pdf') + 'sandbox:/mnt/data/my%20report.pdf'.length,
+      },
+    ]);
+  });
+
+  it('keeps annotations in text order and never lets two overlap', () => {
+    const a = () => [
+      { type: 'file_path' as const, text: 'abc', file_path: { file_id: 'f1' }, start_index: 5, end_index: 8 },
+    ];
+    const b = () => [
+      { type: 'file_path' as const, text: 'x', file_path: { file_id: 'f2' }, start_index: 0, end_index: 1 },
+      { type: 'file_path' as const, text: 'bcd', file_path: { file_id: 'f3' }, start_index: 6, end_index: 9 },
+    ];
+    expect(combineAnnotators([a, b])('whatever').map((x) => x.text)).toEqual(['x', 'abc']);
   });
 });

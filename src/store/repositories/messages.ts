@@ -72,6 +72,17 @@ export function messagesRepository(db: Db) {
         .execute();
     },
 
+    /** The attachment lists of a thread's messages that have any, oldest first (what tools stage as files). */
+    attachmentsOf(projectId: string, threadId: string): Promise<string[]> {
+      return scoped(projectId, threadId)
+        .select('attachments')
+        .where('attachments', '!=', '[]')
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
+        .then((rows) => rows.map((row) => row.attachments));
+    },
+
     /** The messages a run wrote, in creation order (one per model step that answered in text). */
     forRun(projectId: string, runId: string): Promise<MessageRow[]> {
       return db

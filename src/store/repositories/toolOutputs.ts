@@ -22,6 +22,7 @@ export function toolOutputsRepository(db: Db) {
                 output: row.output,
                 call: row.call ?? null,
                 arguments: row.arguments ?? null,
+                extras: row.extras ?? null,
                 step_id: row.step_id ?? null,
               }),
             )
