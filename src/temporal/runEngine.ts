@@ -104,8 +104,15 @@ export function runEngine(client: Client, taskQueue: string) {
       }
     },
 
+    /**
+     * One update id per run: a cancel re-sent after a lost answer (or by `update`'s retry after a workflow-task
+     * race that had in fact applied it) gets the first cancel's answer, not "Cannot cancel run with status
+     * 'cancelled'" for the cancel it caused.
+     */
     cancel(runId: string): Promise<RunState> {
-      return update(runId, () => client.workflow.getHandle(runId).executeUpdate(cancelRunUpdate, { args: [] }));
+      return update(runId, () =>
+        client.workflow.getHandle(runId).executeUpdate(cancelRunUpdate, { args: [], updateId: `cancel-${runId}` }),
+      );
     },
   };
 }
