@@ -1,5 +1,6 @@
 import type { Logger } from '../src/logger';
 import type { ModelEndpoint } from '../src/model/client';
+import type { TokenCounter } from '../src/model/tokenPool';
 import type { Store } from '../src/store';
 import { modelActivities } from './model';
 import { persistenceActivities } from './persistence';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   store: Store;
   logger: Logger;
   model: ModelSettings;
+  /** Counts tokens off the event loop (prompt fitting; completions the endpoint reported no usage for). */
+  tokens: TokenCounter;
 }
 
 /**

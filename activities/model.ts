@@ -3,7 +3,6 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { classifyModelError, createModelClient } from '../src/model/client';
 import { buildContext } from '../src/model/context';
-import { tokensOf } from '../src/model/tokens';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { FunctionToolCall, RunState, Usage } from '../src/temporal/shared';
@@ -34,7 +33,7 @@ type RunTool = {
 const ZERO: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 const HEARTBEAT_MS = 1_000;
 
-export function modelActivities({ store, model, logger }: ActivityDeps) {
+export function modelActivities({ store, model, logger, tokens }: ActivityDeps) {
   const client = createModelClient(model.endpoint);
 
   return {
@@ -71,11 +70,16 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       if (promptTokensLeft !== undefined && promptTokensLeft <= 0) {
         return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
       }
-      const context = await buildContext(store, run, {
-        contextWindowTokens: model.contextWindowTokens,
-        completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
-        promptTokensLeft,
-      });
+      const context = await buildContext(
+        store,
+        run,
+        {
+          contextWindowTokens: model.contextWindowTokens,
+          completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096),
+          promptTokensLeft,
+        },
+        tokens,
+      );
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
       const request = chatRequest(run, context.messages, input.toolChoiceNone, budgetLeft);
@@ -146,7 +150,10 @@ export function modelActivities({ store, model, logger }: ActivityDeps) {
       const toolCalls = step.toolCalls();
       const usage = reportedUsage ?? {
         prompt_tokens: context.promptTokens,
-        completion_tokens: tokensOf(text) + toolCalls.reduce((n, c) => n + tokensOf(c.function.arguments), 0),
+        completion_tokens: (await tokens.count([text, ...toolCalls.map((c) => c.function.arguments)])).reduce(
+          (sum, n) => sum + n,
+          0,
+        ),
         total_tokens: 0,
       };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;

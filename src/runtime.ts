@@ -8,6 +8,7 @@ import { createServices } from './services';
 import { createStore } from './store';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
+import { createTokenCounter } from './model/tokenPool';
 import { createDb, type Db } from './store/db';
 import { migrateToLatest } from './store/migrate';
 import { locateTemporalCli } from './temporal/cliLocator';
@@ -85,6 +86,8 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
     let worker: RunningWorker | undefined;
     if (roles.worker) {
       installTemporalRuntime(config.logLevel);
+      const tokens = createTokenCounter();
+      cleanups.push(() => tokens.close());
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
@@ -97,6 +100,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
             contextWindowTokens: config.model.contextWindowTokens,
             idleTimeoutMs: config.model.idleTimeoutMs,
           },
+          tokens,
         },
       });
       const running = worker;

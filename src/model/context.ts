@@ -3,9 +3,10 @@ import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Store } from '../store';
 import { fromJson } from '../store/json';
 import type { Position } from '../store/pagination';
-import type { MessageRow } from '../store/repositories/messages';
+import type { CountedMessageRow, MessageRow } from '../store/repositories/messages';
 import type { RunRow } from '../store/repositories/runs';
-import { MESSAGE_OVERHEAD_TOKENS, tokensOf } from './tokens';
+import type { TokenCounter } from './tokenPool';
+import { MESSAGE_OVERHEAD_TOKENS } from './tokens';
 
 export interface ContextLimits {
   /** The model's context window; `auto` truncation fits the prompt into it, less the completion reserve. */
@@ -33,12 +34,20 @@ const PAGE = 200;
  * The prompt for one model step: the run's instructions, then as much of the thread as the truncation
  * strategy and the token budget allow (newest kept, oldest dropped), then this run's own exchange so far
  * (its tool calls with their outputs), which is never truncated.
+ *
+ * A thread message's token count is computed the first time a run needs it and stored with the message
+ * (`messages.token_count`), so a long thread is not re-tokenised on every run.
  */
-export async function buildContext(store: Store, run: RunRow, limits: ContextLimits): Promise<BuiltContext> {
+export async function buildContext(
+  store: Store,
+  run: RunRow,
+  limits: ContextLimits,
+  tokens: TokenCounter,
+): Promise<BuiltContext> {
   const system = [run.instructions, run.additional_instructions].filter((part) => part && part.length > 0).join('\n\n');
   const head: ChatCompletionMessageParam[] = system ? [{ role: 'system', content: system }] : [];
   const tail = await runExchange(store, run);
-  const fixed = head.concat(tail).reduce((sum, message) => sum + messageTokens(message), 0);
+  const fixed = (await messageCosts(head.concat(tail), tokens)).reduce((sum, cost) => sum + cost, 0);
 
   const windowBudget = limits.contextWindowTokens - limits.completionReserveTokens;
   const budget = Math.min(windowBudget, limits.promptTokensLeft ?? Number.POSITIVE_INFINITY);
@@ -53,12 +62,14 @@ export async function buildContext(store: Store, run: RunRow, limits: ContextLim
   let sawAny = false;
   outer: while (kept.length < maxMessages) {
     const rows = await store.messages.newestFirst(run.project_id, run.thread_id, PAGE, cursor);
-    for (const row of rows) {
-      if (row.run_id === run.id) continue; // this run's own messages come from its steps, in the tail
+    // This run's own messages come from its steps, in the tail; no more rows than could still be kept.
+    const candidates = rows.filter((row) => row.run_id !== run.id).slice(0, maxMessages - kept.length);
+    const messages = candidates.map(toChatMessage);
+    const costs = await storedCosts(store, candidates, messages, tokens);
+    for (const [i, message] of messages.entries()) {
       sawAny = true;
-      const message = toChatMessage(row);
-      const cost = messageTokens(message);
-      if (used + cost > budget || kept.length >= maxMessages) break outer;
+      const cost = costs[i]!;
+      if (used + cost > budget) break outer;
       kept.push(message);
       used += cost;
     }
@@ -119,17 +130,55 @@ function toChatMessage(row: MessageRow): ChatCompletionMessageParam {
   return { role: 'user', content: parts };
 }
 
-function messageTokens(message: ChatCompletionMessageParam): number {
-  let total = MESSAGE_OVERHEAD_TOKENS;
+/**
+ * The costs of thread messages: stored counts where there are, the rest counted now (in one batch) and stored
+ * for the next run. A message still being written (`in_progress`) is counted but not stored.
+ */
+async function storedCosts(
+  store: Store,
+  rows: CountedMessageRow[],
+  messages: ChatCompletionMessageParam[],
+  tokens: TokenCounter,
+): Promise<number[]> {
+  const missing = rows.flatMap((row, i) => (row.token_count === null ? [i] : []));
+  const counted = await messageCosts(
+    missing.map((i) => messages[i]!),
+    tokens,
+  );
+  const costs = rows.map((row) => row.token_count ?? 0);
+  const finished: Array<{ id: string; tokens: number }> = [];
+  for (const [n, i] of missing.entries()) {
+    costs[i] = counted[n]!;
+    if (rows[i]!.status !== 'in_progress') finished.push({ id: rows[i]!.id, tokens: counted[n]! });
+  }
+  if (finished.length > 0) await store.messages.saveTokenCounts(finished);
+  return costs;
+}
+
+/** What each message costs in a prompt, its texts counted together in one request to the counting thread. */
+async function messageCosts(messages: ChatCompletionMessageParam[], tokens: TokenCounter): Promise<number[]> {
+  const parts = messages.map(costParts);
+  const counts = await tokens.count(parts.flatMap((p) => p.texts));
+  let next = 0;
+  return parts.map((p) => p.texts.reduce((sum) => sum + counts[next++]!, p.fixed));
+}
+
+/** A message's texts to tokenise, and the tokens it costs besides (the chat format's overhead, images). */
+function costParts(message: ChatCompletionMessageParam): { texts: string[]; fixed: number } {
+  const texts: string[] = [];
+  let fixed = MESSAGE_OVERHEAD_TOKENS;
   const content = 'content' in message ? message.content : null;
-  if (typeof content === 'string') total += tokensOf(content);
+  if (typeof content === 'string') texts.push(content);
   else if (Array.isArray(content)) {
-    for (const part of content) total += part.type === 'text' ? tokensOf(part.text) : IMAGE_TOKENS;
+    for (const part of content) {
+      if (part.type === 'text') texts.push(part.text);
+      else fixed += IMAGE_TOKENS;
+    }
   }
   if (message.role === 'assistant' && message.tool_calls) {
     for (const call of message.tool_calls) {
-      if (call.type === 'function') total += tokensOf(call.function.name) + tokensOf(call.function.arguments);
+      if (call.type === 'function') texts.push(call.function.name, call.function.arguments);
     }
   }
-  return total;
+  return { texts, fixed };
 }

@@ -52,6 +52,11 @@ export interface MessageTable {
   incomplete_details: string | null;
   /** The model-activity attempt that wrote a run's message; null for messages created through the API. */
   attempt?: number | null;
+  /**
+   * What the message costs in a prompt, counted once by a run's context builder (migration 005). Only that
+   * builder reads it: `MessageRow` leaves it out, so writers that build whole rows need not know about it.
+   */
+  token_count: Generated<number | null>;
 }
 
 export interface RunTable {
@@ -121,6 +126,16 @@ export interface Database {
   runs: RunTable;
   run_steps: RunStepTable;
   run_events: RunEventTable;
+  run_launches: RunLaunchTable;
+}
+
+/** A run whose workflow is not known to be started yet (the outbox of migration 005). */
+export interface RunLaunchTable {
+  run_id: string;
+  project_id: string;
+  /** unix ms: a sweeper may (re)try the start from then on. */
+  due_at: number;
+  attempts: Generated<number>;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */

@@ -6,7 +6,9 @@ import type { MessageTable } from '../schema';
 import { writableBy } from './attemptFence';
 import { lockThread } from './threadLock';
 
-export type MessageRow = Selectable<MessageTable>;
+export type MessageRow = Omit<Selectable<MessageTable>, 'token_count'>;
+/** A message with its stored prompt cost (null until a run's context builder first counts it). */
+export type CountedMessageRow = MessageRow & { token_count: number | null };
 
 export function messagesRepository(db: Db) {
   const scoped = (projectId: string, threadId: string) =>
@@ -103,6 +105,28 @@ export function messagesRepository(db: Db) {
         .executeTakeFirst();
     },
 
+    /**
+     * Stores counted prompt costs (one statement for a whole page). Only where none is stored yet: a message's
+     * content never changes once it is finished, so the first count stands.
+     */
+    async saveTokenCounts(counts: Array<{ id: string; tokens: number }>): Promise<void> {
+      if (counts.length === 0) return;
+      const byId = sql.join(
+        counts.map((c) => sql`when ${c.id} then cast(${c.tokens} as integer)`),
+        sql` `,
+      );
+      await db
+        .updateTable('messages')
+        .set({ token_count: sql<number>`case id ${byId} end` })
+        .where(
+          'id',
+          'in',
+          counts.map((c) => c.id),
+        )
+        .where('token_count', 'is', null)
+        .execute();
+    },
+
     /** Clears a message earlier attempts of a model step left behind (never a newer attempt's). */
     async deleteEarlierAttempts(projectId: string, ids: string[], attempt: number): Promise<void> {
       await db
@@ -117,7 +141,12 @@ export function messagesRepository(db: Db) {
      * Up to `limit` messages of a thread, newest first, older than `olderThan` when given; the context
      * builder walks back from here until its token budget is spent.
      */
-    newestFirst(projectId: string, threadId: string, limit: number, olderThan?: Position): Promise<MessageRow[]> {
+    newestFirst(
+      projectId: string,
+      threadId: string,
+      limit: number,
+      olderThan?: Position,
+    ): Promise<CountedMessageRow[]> {
       let query = scoped(projectId, threadId).selectAll();
       if (olderThan) query = query.where(sql<boolean>`(created_at, id) < (${olderThan.createdAt}, ${olderThan.id})`);
       return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
