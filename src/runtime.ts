@@ -5,6 +5,7 @@ import { OpenStreams } from './api/sse';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createServices } from './services';
+import { runRecovery, startLaunchSweeper } from './services/runRecovery';
 import { createStore } from './store';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
@@ -15,6 +16,9 @@ import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
+
+/** How often each API process looks for runs whose workflow was never started. */
+const LAUNCH_SWEEP_INTERVAL_MS = 1_000;
 
 export interface Roles {
   api: boolean;
@@ -123,7 +127,7 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         const listener = await listenForRunEvents(config.database.connectionString, bus, logger);
         cleanups.push(() => listener.close());
       }
-      const services = createServices({
+      const serviceDeps = {
         store,
         logger,
         engine: runEngine(client, config.temporal.taskQueue),
@@ -137,7 +141,11 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
         // With PostgreSQL every append also arrives by NOTIFY, so the re-read is only a safety net; a SQLite
         // file shared with a worker in another process has no notifications and relies on it.
         streaming: { keepAliveMs: config.sseKeepAliveMs, pollMs: config.database.dialect === 'postgres' ? 1_000 : 250 },
-      });
+      };
+      const services = createServices(serviceDeps);
+      // Starts the workflows of runs whose creator died (or found Temporal unreachable) before starting them.
+      const sweeper = startLaunchSweeper(runRecovery(serviceDeps), logger, LAUNCH_SWEEP_INTERVAL_MS);
+      cleanups.push(() => sweeper.stop());
       const streams = new OpenStreams();
       const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes, streams });
       const server = await listen(app, config.port, config.host);

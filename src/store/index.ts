@@ -4,6 +4,7 @@ import type { Db } from './db';
 import { assistantsRepository } from './repositories/assistants';
 import { messagesRepository } from './repositories/messages';
 import { runEventsRepository } from './repositories/runEvents';
+import { runLaunchesRepository } from './repositories/runLaunches';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
 import { threadsRepository } from './repositories/threads';
@@ -22,6 +23,7 @@ export function createStore(db: Db, bus?: RunEventBus) {
     runs: runsRepository(db),
     runSteps: runStepsRepository(db),
     runEvents: runEventsRepository(db, bus, postgres),
+    runLaunches: runLaunchesRepository(db),
   };
 }
 
