@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly type: string = 'invalid_request_error',
     readonly param: string | null = null,
     readonly code: string | null = null,
+    /** Response headers that go with the error (e.g. `x-should-retry`, which the official SDKs obey). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }

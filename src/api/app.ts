@@ -104,7 +104,7 @@ function errorHandler(): ErrorRequestHandler {
       res.end();
       return;
     }
-    res.status(apiError.status).json(apiError.toWire());
+    res.status(apiError.status).set(apiError.headers).json(apiError.toWire());
   };
 }
 

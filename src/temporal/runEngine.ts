@@ -52,7 +52,18 @@ export function runEngine(client: Client, taskQueue: string) {
     }
     if (error instanceof WorkflowNotFoundError) return new RunWorkflowClosed(runId);
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      return new ApiError(503, 'No worker answered for this run in time. Please retry.', 'server_error');
+      // Temporal holds the Update until a worker takes the run, so it may still be applied after this answer.
+      // That is safe to retry because both Updates are idempotent: the same tool outputs carry the same
+      // update id (the first submission's result comes back), and a second cancel finds the run cancelling.
+      return new ApiError(
+        503,
+        'No worker answered for this run in time. The request may still be applied once a worker takes the run; ' +
+          'retrying the identical request is safe (it is applied at most once).',
+        'server_error',
+        null,
+        null,
+        { 'x-should-retry': 'true' },
+      );
     }
     // An update to a closed workflow can also surface as a plain service error with this text.
     if (/workflow execution already completed/i.test((error as Error)?.message ?? ''))
