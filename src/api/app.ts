@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { jsonBody } from './body';
+import { queryProblem } from './inspect';
 import { OpenStreams } from './sse';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
@@ -34,9 +35,12 @@ export function createApp({
 
   app.use(requestContext(logger));
   app.use(betaHeader);
-  app.use(jsonBody(maxBodyBytes));
+  app.use(queryCheck);
 
   const v1 = express.Router();
+  // Routers that read a body of another kind (multipart uploads) are mounted here, before the JSON reader;
+  // everything after it accepts JSON bodies only.
+  v1.use(jsonBody(maxBodyBytes));
   v1.use(assistantsRouter(services));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
   v1.use(runsRouter(services, logger, streams));
@@ -96,6 +100,11 @@ const betaHeader: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** Query parameters the schemas do not see still must not carry a NUL (see inspect.ts). */
+const queryCheck: RequestHandler = (req, _res, next) => {
+  next(queryProblem(req.query as Record<string, unknown>));
+};
+
 function errorHandler(): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     const apiError = toApiError(err);
@@ -110,6 +119,10 @@ function errorHandler(): ErrorRequestHandler {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // The router could not percent-decode a path parameter (`/v1/assistants/asst_%`): the URL is malformed.
+  if (err instanceof URIError) {
+    return new ApiError(400, 'Invalid URL: a path segment is not valid percent-encoding.', 'invalid_request_error');
+  }
   // Never leak a stack trace: the details go to the log, the client gets OpenAI's generic server error.
   return new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
 }

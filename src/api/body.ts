@@ -1,33 +1,43 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ApiError } from '../errors';
+import { jsonBodyProblem } from './inspect';
 
-const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\s*(;|$)/i;
+
+/** After a 413, at most this much more of the upload is read and dropped before the connection is closed. */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+/** … and for at most this long. */
+const DISCARD_LIMIT_MS = 10_000;
+/** Once closing, the client gets this long to read the answer before the socket is torn down. */
+const LINGER_MS = 2_000;
 
 /**
- * Reads a JSON request body with a hard size cap enforced while the bytes arrive: a declared
- * Content-Length over the cap is refused before reading anything, and a chunked body is refused the moment it
- * crosses the cap. The 413 goes out at once (Connection: close) instead of after the whole upload, which is
- * what a buffering parser would do; the rest of the upload is discarded, never kept in memory.
+ * The body reader of the JSON routes (mounted in front of them in app.ts; a route that takes another body,
+ * such as a multipart upload, is mounted before it and reads its own).
+ *
+ * - A state-changing request whose Content-Type is not JSON is refused, body or not: a form post or a
+ *   `text/plain` body was read as `{}` before, and those are exactly what a cross-origin page can send without
+ *   a CORS preflight. No Content-Type at all (curl without `-d`) is still fine.
+ * - The size cap is enforced while the bytes arrive: a declared Content-Length over it is refused before
+ *   reading anything, a chunked body the moment it crosses it. The 413 goes out at once; the rest of the
+ *   upload is read and dropped (bounded) rather than answered with a reset, which the client's HTTP stack
+ *   could report instead of the 413 ("fetch failed").
+ * - The parsed body is checked for what the schemas cannot see (inspect.ts): depth, NUL, `__proto__`.
  */
 export function jsonBody(maxBytes: number): RequestHandler {
   return (req, res, next) => {
+    const type = req.headers['content-type'];
+    if (type !== undefined && !JSON_TYPE.test(type) && req.method !== 'GET' && req.method !== 'HEAD') {
+      return next(unsupportedType(type));
+    }
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (!chunked && (length === undefined || length === '0')) return next();
-    const type = req.headers['content-type'];
-    if (type !== undefined && !JSON_TYPE.test(type)) return next();
 
     let settled = false;
     const refuse = () => {
       settled = true;
-      res.setHeader('Connection', 'close');
-      // Keep draining so the client reads our answer rather than a reset; stop outright if it keeps pushing.
-      let discarded = 0;
-      req.on('data', (chunk: Buffer) => {
-        discarded += chunk.length;
-        if (discarded > 8 * maxBytes) req.socket.destroy();
-      });
-      req.resume();
+      discardRest(req);
       next(tooLarge(maxBytes));
     };
     if (length !== undefined && Number(length) > maxBytes) return refuse();
@@ -44,8 +54,9 @@ export function jsonBody(maxBytes: number): RequestHandler {
       if (settled) return;
       settled = true;
       const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
       try {
-        req.body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+        body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
       } catch {
         return next(
           new ApiError(
@@ -54,6 +65,9 @@ export function jsonBody(maxBytes: number): RequestHandler {
           ),
         );
       }
+      const problem = jsonBodyProblem(body);
+      if (problem) return next(problem);
+      req.body = body;
       next();
     });
     req.on('error', (error) => {
@@ -62,6 +76,38 @@ export function jsonBody(maxBytes: number): RequestHandler {
       next(error);
     });
   };
+}
+
+/**
+ * Reads and drops what is left of a refused upload, so the client can finish sending and read the 413 on a
+ * connection that stays usable. An upload that goes on past the limits gets a graceful close (FIN), and a
+ * reset only after the client had time to read the answer.
+ */
+function discardRest(req: Request): void {
+  let discarded = 0;
+  const started = Date.now();
+  const onData = (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES || Date.now() - started > DISCARD_LIMIT_MS) {
+      req.off('data', onData);
+      req.pause();
+      const socket = req.socket;
+      socket.end();
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    }
+  };
+  req.on('data', onData);
+  req.resume();
+}
+
+function unsupportedType(type: string): ApiError {
+  return new ApiError(
+    400,
+    `Unsupported content type: '${type}'. This API method only accepts 'application/json' requests, but you specified the header 'Content-Type: ${type}'. Please try again with a supported content type.`,
+    'invalid_request_error',
+    null,
+    'unsupported_content_type',
+  );
 }
 
 function tooLarge(maxBytes: number): ApiError {
