@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from './api/app';
+import { allowedHostsFor } from './api/exposure';
 import { OpenStreams } from './api/sse';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -147,7 +148,14 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       const sweeper = startLaunchSweeper(runRecovery(serviceDeps), logger, LAUNCH_SWEEP_INTERVAL_MS);
       cleanups.push(() => sweeper.stop());
       const streams = new OpenStreams();
-      const app = createApp({ services, logger, maxBodyBytes: config.maxBodyBytes, streams });
+      const app = createApp({
+        services,
+        logger,
+        maxBodyBytes: config.maxBodyBytes,
+        corsOrigins: config.corsOrigins,
+        allowedHosts: allowedHostsFor(config.host, config.allowedHosts),
+        streams,
+      });
       const server = await listen(app, config.port, config.host);
       cleanups.push(() => closeServer(server, streams));
       const address = server.address();

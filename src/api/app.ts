@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Services } from '../services';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { jsonBody } from './body';
+import { cors, hostGuard } from './exposure';
 import { queryProblem } from './inspect';
 import { OpenStreams } from './sse';
 import { assistantsRouter } from './routes/assistants';
@@ -16,6 +17,10 @@ export interface AppOptions {
   services: Services;
   logger: Logger;
   maxBodyBytes: number;
+  /** Browser origins allowed to call the API (CORS); none when not given. */
+  corsOrigins?: string[];
+  /** Host header names the API answers to; any when not given (see exposure.ts). */
+  allowedHosts?: string[] | undefined;
   /** Where the app registers its open event streams (ended on shutdown); a fresh set when not given. */
   streams?: OpenStreams;
 }
@@ -25,6 +30,8 @@ export function createApp({
   services,
   logger,
   maxBodyBytes,
+  corsOrigins = [],
+  allowedHosts,
   streams = new OpenStreams(),
 }: AppOptions): express.Express {
   const app = express();
@@ -34,6 +41,8 @@ export function createApp({
   app.set('query parser', 'simple');
 
   app.use(requestContext(logger));
+  app.use(hostGuard(allowedHosts));
+  app.use(cors(corsOrigins));
   app.use(betaHeader);
   app.use(queryCheck);
 

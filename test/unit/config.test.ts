@@ -19,8 +19,22 @@ describe('settings', () => {
       },
       model: { baseURL: undefined, apiKey: undefined },
       runExpirySeconds: 600,
+      corsOrigins: [],
+      allowedHosts: [],
       logLevel: 'info',
     });
+  });
+
+  it('reads the CORS origins and allowed hosts as comma-separated lists, and refuses origins with a path', () => {
+    const config = loadConfig({
+      THREADLINE_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+      THREADLINE_ALLOWED_HOSTS: 'API.internal,threadline',
+    });
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(config.allowedHosts).toEqual(['api.internal', 'threadline']);
+    expect(() => loadConfig({ THREADLINE_CORS_ORIGINS: 'https://app.example.com/' })).toThrow(
+      /THREADLINE_CORS_ORIGINS/,
+    );
   });
 
   it('selects PostgreSQL from a postgres:// URL and SQLite from anything path-like', () => {
