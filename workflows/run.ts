@@ -38,6 +38,16 @@ type Activities = ReturnType<typeof createActivities>;
 
 const CANCELLABLE: readonly RunStatus[] = ['queued', 'in_progress', 'requires_action'];
 
+/**
+ * The first write after an Update (tool outputs, cancel) is a regular activity, not a local one. An Update is
+ * accepted only when the workflow task that ran its handler is committed; a local activity runs before that,
+ * so when the task was lost (its worker killed, or timed out) together with the Update, the database already
+ * said `queued` (or `cancelled`) for a run whose workflow, replayed, was still waiting for its outputs. The
+ * crash loop (test/integration/crashLoop.test.ts) found such runs. Runs started before this marker replay as
+ * they ran.
+ */
+const UPDATE_EFFECTS_AFTER_COMMIT = 'update-effects-after-commit';
+
 const seconds = () => Math.floor(Date.now() / 1000);
 
 /**
@@ -109,10 +119,14 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     setCurrentDetails(`**${state.status}** · ${input.runId} on ${input.threadId}`);
   }
 
-  /** Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. */
-  async function persistCurrent(): Promise<void> {
+  /**
+   * Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. `durable`: the
+   * change came from an Update, whose acceptance is only committed with the workflow task (see
+   * UPDATE_EFFECTS_AFTER_COMMIT).
+   */
+  async function persistCurrent(durable = false): Promise<void> {
     showStatus();
-    const writer = state.status === 'requires_action' ? durableDb : db;
+    const writer = durable || state.status === 'requires_action' ? durableDb : db;
     await writer.persistRun({ projectId: input.projectId, runId: input.runId, state: { ...state } });
   }
 
@@ -255,7 +269,8 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       if (fewerRoundTrips) {
         showStatus();
         // The tool_calls step completes, then the run is queued again (the resumed stream's first events).
-        await db.resumeRun({
+        const resumer = patched(UPDATE_EFFECTS_AFTER_COMMIT) ? durableDb : db;
+        await resumer.resumeRun({
           projectId: input.projectId,
           runId: input.runId,
           stepId: result.stepId,
@@ -330,7 +345,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       // A cancel update (its handler already moved to 'cancelling'), or a cancellation requested from the
       // Temporal UI/CLI (handle.cancel()).
       if (state.status !== 'cancelling') mutate('cancelling', { required_action: null });
-      await persistCurrent();
+      await persistCurrent(cancelRequested && patched(UPDATE_EFFECTS_AFTER_COMMIT));
       await close('cancelled', 'run_cancelled', null);
       await transition('cancelled', { ...ended, cancelled_at: at });
       return;
