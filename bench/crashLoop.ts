@@ -1,8 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb } from '../src/store/db';
-import { migrateToLatest } from '../src/store/migrate';
 import { runCrashLoop, type CrashLoopReport } from '../test/support/crashLoop';
 import { startFakeModel } from '../test/support/fakeModel';
 import { createThrowawayDatabase } from '../test/support/postgres';
@@ -20,6 +20,14 @@ import { startTemporal, type Dialect } from './topology';
  * Exits 1 if any run was lost, orphaned or duplicated.
  */
 const CLI = process.env.BENCH_THREADLINE_CLI ?? path.join(ROOT, 'dist', 'src', 'cli.js');
+
+function migrate(env: Record<string, string>): void {
+  const result = spawnSync(process.execPath, [CLI, 'migrate'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`threadline migrate failed:\n${result.stdout}${result.stderr}`);
+}
 
 function flag(name: string, fallback: string): string {
   return process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
@@ -52,6 +60,8 @@ async function main(): Promise<number> {
         THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
         THREADLINE_RUN_EXPIRY_SECONDS: '600',
       };
+      // Migrated by the build under test (BENCH_THREADLINE_CLI may be an older one, with fewer migrations).
+      migrate(env);
       const db = createDb(
         dialect === 'postgres'
           ? { dialect, connectionString: pg!.url }
@@ -59,7 +69,6 @@ async function main(): Promise<number> {
       );
       const started = Date.now();
       try {
-        await migrateToLatest(db);
         log(`${dialect}: ${rounds} rounds at concurrency ${concurrency}`);
         const report = await runCrashLoop(
           { cliPath: CLI, env, db, model },

@@ -24,8 +24,7 @@ function randomText(length: number, alphabet: string[]): string {
 }
 
 const CJK = Array.from({ length: 2000 }, (_, i) => String.fromCodePoint(0x4e00 + i));
-const PROSE =
-  'Threadline runs every Assistants run as a durable workflow; this sentence stands for ordinary prose. ';
+const PROSE = 'Threadline runs every Assistants run as a durable workflow; this sentence stands for ordinary prose. ';
 
 const INPUTS: Array<{ name: string; text: string; directIsSlow?: boolean }> = [
   { name: '100,000 × "o"', text: 'o'.repeat(100_000) },

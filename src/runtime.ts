@@ -93,6 +93,9 @@ export async function startThreadline(config: Config, roles: Roles, logger: Logg
       installTemporalRuntime(config.logLevel);
       const tokens = createTokenCounter();
       cleanups.push(() => tokens.close());
+      // The thread loads the tokenizer (a quarter of a second): at boot, not in the first run's model call. A
+      // failure here shows again, with its run, at the first real count.
+      void tokens.count(['warm up']).catch(() => undefined);
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,

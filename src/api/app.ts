@@ -6,7 +6,7 @@ import type { Services } from '../services';
 import { DEFAULT_PROJECT_ID } from '../store/projects';
 import { jsonBody } from './body';
 import { cors, hostGuard } from './exposure';
-import { queryProblem } from './inspect';
+import { queryCheck } from './inspect';
 import { OpenStreams } from './sse';
 import { assistantsRouter } from './routes/assistants';
 import { messagesRouter } from './routes/messages';
@@ -107,11 +107,6 @@ const betaHeader: RequestHandler = (req, _res, next) => {
     return;
   }
   next();
-};
-
-/** Query parameters the schemas do not see still must not carry a NUL (see inspect.ts). */
-const queryCheck: RequestHandler = (req, _res, next) => {
-  next(queryProblem(req.query as Record<string, unknown>));
 };
 
 function errorHandler(): ErrorRequestHandler {

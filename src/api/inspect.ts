@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import { badRequest, type ApiError } from '../errors';
 import { formatParam } from './validation';
 
@@ -50,8 +51,13 @@ export function jsonBodyProblem(body: unknown): ApiError | undefined {
   return undefined;
 }
 
+/** Refuses query parameters with a NUL character (schemas check the values, not their characters). */
+export const queryCheck: RequestHandler = (req, _res, next) => {
+  next(queryProblem(req.query as Record<string, unknown>));
+};
+
 /** A query parameter (or an element of a repeated one) with a NUL character. */
-export function queryProblem(query: Record<string, unknown>): ApiError | undefined {
+function queryProblem(query: Record<string, unknown>): ApiError | undefined {
   for (const [name, value] of Object.entries(query)) {
     const values = Array.isArray(value) ? value : [value];
     if (name.includes(NUL) || values.some((v) => typeof v === 'string' && v.includes(NUL))) return nulError([name]);

@@ -6,7 +6,6 @@ import type { Position } from '../store/pagination';
 import type { CountedMessageRow, MessageRow } from '../store/repositories/messages';
 import type { RunRow } from '../store/repositories/runs';
 import type { TokenCounter } from './tokenPool';
-import { MESSAGE_OVERHEAD_TOKENS } from './tokens';
 
 export interface ContextLimits {
   /** The model's context window; `auto` truncation fits the prompt into it, less the completion reserve. */
@@ -28,6 +27,11 @@ type StoredToolCall = {
 };
 
 const IMAGE_TOKENS = 85;
+/**
+ * Per-message overhead of the chat format (role markers and separators). Defined here rather than beside the
+ * tokenizer: this module runs on the main thread, which must not load the tokenizer (tokenPool.ts).
+ */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
 const PAGE = 200;
 
 /**

@@ -20,9 +20,6 @@ import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/cjs/encodingParams/consta
  */
 export const MAX_PIECE_CHARS = 256;
 
-/** Per-message overhead of the chat format (role markers and separators). */
-export const MESSAGE_OVERHEAD_TOKENS = 4;
-
 // Special-token text such as "<|endoftext|>" in a user's message is counted as the ordinary text it is
 // (gpt-tokenizer's default throws on it, which failed every run of a thread that quoted one).
 const AS_TEXT = { disallowedSpecial: new Set<string>() };

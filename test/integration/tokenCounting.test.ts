@@ -1,4 +1,5 @@
-import { countText, MESSAGE_OVERHEAD_TOKENS } from '../../src/model/tokens';
+import { MESSAGE_OVERHEAD_TOKENS } from '../../src/model/context';
+import { countText } from '../../src/model/tokens';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { DIALECTS, eventually, startTestService, type TestService } from '../support/service';
 
