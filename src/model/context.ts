@@ -2,9 +2,9 @@ import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'open
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Store } from '../store';
 import { fromJson } from '../store/json';
-import type { Position } from '../store/pagination';
-import type { CountedMessageRow, MessageRow } from '../store/repositories/messages';
+import type { MessageRow } from '../store/repositories/messages';
 import type { RunRow } from '../store/repositories/runs';
+import { newestThatFit } from './threadWindow';
 import type { TokenCounter } from './tokenPool';
 
 export interface ContextLimits {
@@ -32,7 +32,6 @@ const IMAGE_TOKENS = 85;
  * tokenizer: this module runs on the main thread, which must not load the tokenizer (tokenPool.ts).
  */
 export const MESSAGE_OVERHEAD_TOKENS = 4;
-const PAGE = 200;
 
 /**
  * The prompt for one model step: the run's instructions, then as much of the thread as the truncation
@@ -40,7 +39,7 @@ const PAGE = 200;
  * (its tool calls with their outputs), which is never truncated.
  *
  * A thread message's token count is computed the first time a run needs it and stored with the message
- * (`messages.token_count`), so a long thread is not re-tokenised on every run.
+ * (`messages.token_count`), so a long thread is not re-tokenised on every run (threadWindow.ts).
  */
 export async function buildContext(
   store: Store,
@@ -60,33 +59,15 @@ export async function buildContext(
   const strategy = fromJson<TruncationStrategy>(run.truncation_strategy);
   const maxMessages =
     strategy.type === 'last_messages' ? (strategy.last_messages ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
-  const kept: ChatCompletionMessageParam[] = [];
-  let used = fixed;
-  let cursor: Position | undefined;
-  let sawAny = false;
-  outer: while (kept.length < maxMessages) {
-    const rows = await store.messages.newestFirst(run.project_id, run.thread_id, PAGE, cursor);
-    // This run's own messages come from its steps, in the tail; no more rows than could still be kept.
-    const candidates = rows.filter((row) => row.run_id !== run.id).slice(0, maxMessages - kept.length);
-    const messages = candidates.map(toChatMessage);
-    const costs = await storedCosts(store, candidates, messages, tokens);
-    for (const [i, message] of messages.entries()) {
-      sawAny = true;
-      const cost = costs[i]!;
-      if (used + cost > budget) break outer;
-      kept.push(message);
-      used += cost;
-    }
-    const last = rows[rows.length - 1];
-    if (!last || rows.length < PAGE) break;
-    cursor = { createdAt: last.created_at, id: last.id };
-  }
+  const thread = await newestThatFit(store, run, { budget: budget - fixed, maxMessages }, (rows) =>
+    messageCosts(rows.map(toChatMessage), tokens),
+  );
   // Nothing of the thread fits: answering without the user's last message would be answering nothing.
-  if (sawAny && kept.length === 0 && tail.length === 0) return { fits: false };
+  if (thread.sawAny && thread.rows.length === 0 && tail.length === 0) return { fits: false };
   return {
     fits: true,
-    messages: head.concat(kept.reverse(), tail),
-    promptTokens: used,
+    messages: head.concat(thread.rows.map(toChatMessage), tail),
+    promptTokens: fixed + thread.tokens,
   };
 }
 
@@ -132,31 +113,6 @@ function toChatMessage(row: MessageRow): ChatCompletionMessageParam {
       image_url: { url: image.image_url.url, detail: image.image_url.detail ?? 'auto' },
     });
   return { role: 'user', content: parts };
-}
-
-/**
- * The costs of thread messages: stored counts where there are, the rest counted now (in one batch) and stored
- * for the next run. A message still being written (`in_progress`) is counted but not stored.
- */
-async function storedCosts(
-  store: Store,
-  rows: CountedMessageRow[],
-  messages: ChatCompletionMessageParam[],
-  tokens: TokenCounter,
-): Promise<number[]> {
-  const missing = rows.flatMap((row, i) => (row.token_count === null ? [i] : []));
-  const counted = await messageCosts(
-    missing.map((i) => messages[i]!),
-    tokens,
-  );
-  const costs = rows.map((row) => row.token_count ?? 0);
-  const finished: Array<{ id: string; tokens: number }> = [];
-  for (const [n, i] of missing.entries()) {
-    costs[i] = counted[n]!;
-    if (rows[i]!.status !== 'in_progress') finished.push({ id: rows[i]!.id, tokens: counted[n]! });
-  }
-  if (finished.length > 0) await store.messages.saveTokenCounts(finished);
-  return costs;
 }
 
 /** What each message costs in a prompt, its texts counted together in one request to the counting thread. */

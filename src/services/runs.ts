@@ -92,7 +92,7 @@ export function runsService(deps: ServiceDeps) {
     messages: Insertable<MessageTable>[],
     thread?: RunLaunch['thread'],
   ): Promise<RunRow> {
-    const launchRow = {
+    const writes: RunLaunch = {
       thread,
       messages,
       run: row,
@@ -107,11 +107,11 @@ export function runsService(deps: ServiceDeps) {
         ];
       },
     };
-    let created = await insertLaunch(store, launchRow);
+    let created = await insertLaunch(store, writes);
     if (!created) {
       const active = await store.runs.activeRunId(scope.projectId, row.thread_id);
       // A thread held by a run whose workflow no longer exists frees itself here rather than staying locked.
-      if (await recovery.releasedBy(scope.projectId, active)) created = await insertLaunch(store, launchRow);
+      if (await recovery.releasedBy(scope.projectId, active)) created = await insertLaunch(store, writes);
       if (!created) throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
     }
     try {
