@@ -46,9 +46,15 @@ async function main(): Promise<void> {
   countTokens('warm up the tokenizer');
   const pool = createTokenCounter();
   await pool.count(['warm up the counting thread']);
+  // The stall figure's floor: the same monitor over an idle main loop (timer and scheduling jitter).
+  const idle = monitorEventLoopDelay({ resolution: 1 });
+  idle.enable();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  idle.disable();
   const rows: string[] = [
     '| input | direct `countTokens` (before) | `countText` inline | counting thread: wall | main loop longest stall |',
     '| --- | --- | --- | --- | --- |',
+    `| (nothing: the main loop idle for 1 s) | – | – | – | ${(idle.max / 1e6).toFixed(1)} ms |`,
   ];
   for (const input of INPUTS) {
     const before =
