@@ -1,5 +1,6 @@
 import type { Logger } from '../src/logger';
 import type { ProviderRegistry } from '../src/model/providers';
+import type { TokenCounter } from '../src/model/tokenPool';
 import type { Store } from '../src/store';
 import type { ServerToolExecutor, ToolType } from '../src/tools';
 import type { ServerToolRegistry } from '../src/tools/server/registry';
@@ -43,6 +44,8 @@ export interface ActivityDeps {
   tools: ToolServices;
   /** Which endpoint serves a run's model, for its project (src/model/providers.ts). */
   providers: ProviderRegistry;
+  /** Counts tokens off the event loop (prompt fitting; completions the endpoint reported no usage for). */
+  tokens: TokenCounter;
 }
 
 /**

@@ -3,7 +3,6 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { classifyModelError } from '../src/model/client';
 import { buildContext } from '../src/model/context';
-import { tokensOf } from '../src/model/tokens';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { FunctionToolCall, RunState, ServerToolCall, Usage } from '../src/temporal/shared';
@@ -39,7 +38,7 @@ export type CallModelResult =
 const ZERO: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 const HEARTBEAT_MS = 1_000;
 
-export function modelActivities({ store, model, logger, tools, providers }: ActivityDeps) {
+export function modelActivities({ store, model, logger, tools, providers, tokens }: ActivityDeps) {
   return {
     /**
      * One model step: build the prompt from the database, stream a Chat Completion, and persist the result
@@ -89,6 +88,7 @@ export function modelActivities({ store, model, logger, tools, providers }: Acti
           promptTokensLeft,
         },
         offered,
+        tokens,
       );
       if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
 
@@ -162,7 +162,10 @@ export function modelActivities({ store, model, logger, tools, providers }: Acti
       const toolCalls = step.toolCalls();
       const usage = reportedUsage ?? {
         prompt_tokens: context.promptTokens,
-        completion_tokens: tokensOf(text) + toolCalls.reduce((n, c) => n + tokensOf(c.arguments), 0),
+        completion_tokens: (await tokens.count([text, ...toolCalls.map((c) => c.arguments)])).reduce(
+          (sum, n) => sum + n,
+          0,
+        ),
         total_tokens: 0,
       };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;

@@ -22,6 +22,26 @@ const flag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const limit = z.coerce.number().int().min(0);
 
+/** A comma-separated list; blanks dropped. */
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
+
+/** Browser origins exactly as browsers send them (`https://app.example.com`, no path or trailing slash), or `*`. */
+const origins = list.pipe(
+  z.array(
+    z.string().refine((o) => o === '*' || (URL.canParse(o) && new URL(o).origin === o), {
+      message: 'expected origins such as https://app.example.com (scheme, host, optional port), or *',
+    }),
+  ),
+);
+
 const EnvSchema = z.object({
   PORT: port.default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -93,6 +113,8 @@ const EnvSchema = z.object({
   THREADLINE_SANDBOX_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   THREADLINE_SANDBOX_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().min(1).default(10),
   THREADLINE_SANDBOX_AFFINITY_WAIT_SECONDS: z.coerce.number().min(0.5).default(5),
+  THREADLINE_CORS_ORIGINS: origins,
+  THREADLINE_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.:[\]-]+$/i, 'expected host names'))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -106,6 +128,10 @@ export interface Config {
   dataDir: string;
   database: DatabaseConfig;
   maxBodyBytes: number;
+  /** Browser origins allowed to call the API (CORS); empty: none. */
+  corsOrigins: string[];
+  /** Host names the API answers to besides loopback ones (DNS rebinding guard, see api/exposure.ts). */
+  allowedHosts: string[];
   temporal: {
     /** Set when Threadline should use an existing cluster; unset means "start the embedded dev server". */
     address: string | undefined;
@@ -231,6 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     database,
     maxBodyBytes: e.THREADLINE_MAX_BODY_BYTES,
+    corsOrigins: e.THREADLINE_CORS_ORIGINS,
+    allowedHosts: e.THREADLINE_ALLOWED_HOSTS.map((host) => host.toLowerCase()),
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly type: string = 'invalid_request_error',
     readonly param: string | null = null,
     readonly code: string | null = null,
+    /** Response headers that go with the error (e.g. `x-should-retry`, which the official SDKs obey). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
@@ -25,15 +27,12 @@ export class ApiError extends Error {
  * least 1) and `retry-after-ms`, which the SDKs wait for before retrying on their own.
  */
 export class RateLimitError extends ApiError {
-  readonly headers: Record<string, string>;
-
   constructor(message: string, retryAfterSeconds: number, headers: Record<string, string> = {}) {
-    super(429, message, 'requests', null, 'rate_limit_exceeded');
-    this.headers = {
+    super(429, message, 'requests', null, 'rate_limit_exceeded', {
       ...headers,
       'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
       'retry-after-ms': String(Math.max(1, Math.ceil(retryAfterSeconds * 1000))),
-    };
+    });
   }
 }
 

@@ -4,6 +4,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import express from 'express';
 import { createApp } from './api/app';
 import { operatorRouter } from './api/routes/operator';
+import { allowedHostsFor } from './api/exposure';
 import { OpenStreams } from './api/sse';
 import { checkKeysExist, isLoopbackHost } from './auth/bind';
 import type { Config } from './config';
@@ -20,9 +21,11 @@ import { codeInterpreterSettings } from './sandbox/settings';
 import { startSandboxWorker, type RunningSandbox } from './sandbox/worker';
 import { createServices } from './services';
 import { adminService } from './services/admin';
+import { runRecovery, startLaunchSweeper } from './services/runRecovery';
 import { createStore, type Store } from './store';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
+import { createTokenCounter } from './model/tokenPool';
 import { createDb, type Db } from './store/db';
 import { migrateToLatest } from './store/migrate';
 import { locateTemporalCli } from './temporal/cliLocator';
@@ -32,6 +35,9 @@ import { templateUpgradeEngine } from './temporal/templateEngine';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
+
+/** How often each API process looks for runs whose workflow was never started. */
+const LAUNCH_SWEEP_INTERVAL_MS = 1_000;
 
 export interface Roles {
   api: boolean;
@@ -148,6 +154,11 @@ export async function startThreadline(
       const buffer = installTemporalRuntime(logger);
       const unbridge = bridgeTemporalMetrics(buffer, metrics);
       cleanups.push(() => Promise.resolve(unbridge()));
+      const tokens = createTokenCounter();
+      cleanups.push(() => tokens.close());
+      // The thread loads the tokenizer (a quarter of a second): at boot, not in the first run's model call. A
+      // failure here shows again, with its run, at the first real count.
+      void tokens.count(['warm up']).catch(() => undefined);
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
@@ -157,7 +168,7 @@ export async function startThreadline(
           logger,
           model: { idleTimeoutMs: config.model.idleTimeoutMs },
           providers,
-          // No built-in tool has an executor yet: runs that declare them are plain chats without them.
+          tokens,
           // code_interpreter runs on the sandbox workers (the workflow routes its calls there).
           tools: toolServices({}, serverTools, config.sandbox.offered ? ['code_interpreter'] : []),
         },
@@ -212,7 +223,7 @@ export async function startThreadline(
         cleanups.push(() => listener.close());
       }
       // Services log through the request's logger (its request id) wherever they are called from a request.
-      const services = createServices({
+      const serviceDeps = {
         store,
         logger: contextualLogger(logger),
         engine: runEngine(client, config.temporal.taskQueue),
@@ -235,7 +246,11 @@ export async function startThreadline(
           }),
           serverTools,
         },
-      });
+      };
+      const services = createServices(serviceDeps);
+      // Starts the workflows of runs whose creator died (or found Temporal unreachable) before starting them.
+      const sweeper = startLaunchSweeper(runRecovery(serviceDeps), logger, LAUNCH_SWEEP_INTERVAL_MS);
+      cleanups.push(() => sweeper.stop());
       cleanups.push(sweepFilesPeriodically(store, logger));
       const streams = new OpenStreams(metrics);
       const app = createApp({
@@ -243,6 +258,8 @@ export async function startThreadline(
         logger,
         maxBodyBytes: config.maxBodyBytes,
         maxFileBytes: config.files.maxBytes,
+        corsOrigins: config.corsOrigins,
+        allowedHosts: allowedHostsFor(config.host, config.allowedHosts),
         streams,
         store,
         auth: {

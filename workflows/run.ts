@@ -37,6 +37,16 @@ import {
 } from './runMachine';
 import { runServerCall } from './serverTools';
 
+/**
+ * The first write after an Update (tool outputs, cancel) is a regular activity, not a local one. An Update is
+ * accepted only when the workflow task that ran its handler is committed; a local activity runs before that,
+ * so when the task was lost (its worker killed, or timed out) together with the Update, the database already
+ * said `queued` (or `cancelled`) for a run whose workflow, replayed, was still waiting for its outputs. The
+ * crash loop (test/integration/crashLoop.test.ts) found such runs. Runs started before this marker replay as
+ * they ran.
+ */
+const UPDATE_EFFECTS_AFTER_COMMIT = 'update-effects-after-commit';
+
 const seconds = () => Math.floor(Date.now() / 1000);
 
 /**
@@ -62,14 +72,18 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     setCurrentDetails(`**${m.run.status}** · ${input.runId} on ${input.threadId}`);
   }
 
-  /** Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. */
-  async function persistCurrent(): Promise<void> {
+  /**
+   * Writes the current snapshot (version-guarded) and mirrors the status into the Temporal UI. `durable`: the
+   * change came from an Update, whose acceptance is only committed with the workflow task (see
+   * UPDATE_EFFECTS_AFTER_COMMIT).
+   */
+  async function persistCurrent(durable = false): Promise<void> {
     showStatus();
     // A local activity writes before its workflow task is committed, so the database can run ahead of the
     // history. For `requires_action` that is not harmless: a client that reads it and submits outputs while a
     // new worker is still replaying would be refused. A regular activity only runs once the task that decided
     // it is in the history, so that write never gets ahead of what the validators will see.
-    const writer = m.run.status === 'requires_action' ? durableDb : db;
+    const writer = durable || m.run.status === 'requires_action' ? durableDb : db;
     await writer.persistRun({ ...ids, state: { ...m.run } });
   }
 
@@ -176,7 +190,8 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       if (fewerRoundTrips) {
         showStatus();
         // The tool_calls step completes, then the run is queued again (the resumed stream's first events).
-        await db.resumeRun({ ...completion, state: { ...m.run } });
+        const resumer = patched(UPDATE_EFFECTS_AFTER_COMMIT) ? durableDb : db;
+        await resumer.resumeRun({ ...completion, state: { ...m.run } });
       } else if (patched('tool-step-completes-before-queued')) {
         // Runs started before streaming persisted the other way round and must replay as they ran.
         await db.completeToolStep(completion);
@@ -222,12 +237,14 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     switch (endingOf(m, { cancellation: isCancellation(error) || loop.consideredCancelled })) {
       case 'already-ended':
         return persistCurrent();
-      case 'cancelled':
+      case 'cancelled': {
         // A cancel update already showed `cancelling`; one requested from the Temporal UI shows it now.
-        if (m.run.status !== 'cancelling') apply({ type: 'cancel_requested' });
-        await persistCurrent();
+        const byUpdate = m.run.status === 'cancelling';
+        if (!byUpdate) apply({ type: 'cancel_requested' });
+        await persistCurrent(byUpdate && patched(UPDATE_EFFECTS_AFTER_COMMIT));
         await close('cancelled', 'run_cancelled', null);
         return transition({ type: 'cancelled', at });
+      }
       case 'expired':
         await close('expired', 'run_expired', null);
         return transition({ type: 'expired' });

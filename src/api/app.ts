@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { ApiError, RateLimitError } from '../errors';
+import { ApiError } from '../errors';
 import { contextualLogger } from '../logContext';
 import type { Logger } from '../logger';
 import type { HealthSources } from '../observability/health';
@@ -11,6 +11,8 @@ import { adminGuard, authenticate, type AuthSettings } from './auth';
 import { jsonBody } from './body';
 import { rateLimit } from './rateLimit';
 import { bindRequestContext, requestContext } from './requestContext';
+import { cors, hostGuard } from './exposure';
+import { queryCheck } from './inspect';
 import { OpenStreams } from './sse';
 import { adminRouter } from './routes/admin';
 import { adminServerToolsRouter } from './routes/adminServerTools';
@@ -29,6 +31,10 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** The per-file cap of uploads (multipart bodies are not subject to maxBodyBytes). */
   maxFileBytes: number;
+  /** Browser origins allowed to call the API (CORS); none when not given. */
+  corsOrigins?: string[];
+  /** Host header names the API answers to; any when not given (see exposure.ts). */
+  allowedHosts?: string[] | undefined;
   /** Where the app registers its open event streams (ended on shutdown); a fresh set when not given. */
   streams?: OpenStreams;
   store: Store;
@@ -44,6 +50,8 @@ export function createApp({
   logger,
   maxBodyBytes,
   maxFileBytes,
+  corsOrigins = [],
+  allowedHosts,
   streams = new OpenStreams(),
   store,
   auth,
@@ -58,6 +66,8 @@ export function createApp({
   app.set('query parser', 'simple');
 
   app.use(requestContext(logger, metrics));
+  app.use(hostGuard(allowedHosts));
+  app.use(cors(corsOrigins));
   // Outside /v1 and without API keys; /metrics with the admin key unless the server is local-only and has none.
   const metricsGuard =
     auth.requireKeys || auth.adminKey
@@ -71,15 +81,20 @@ export function createApp({
   app.use('/v1', authenticate(store, auth), rateLimit(store));
   app.use('/admin', adminGuard(auth.adminKey));
   app.use(betaHeader);
-  app.use(jsonBody(maxBodyBytes));
-  app.use(bindRequestContext);
+  app.use(queryCheck);
 
+  app.use('/admin/v1', jsonBody(maxBodyBytes), bindRequestContext);
   app.use('/admin/v1', adminRouter(admin));
   app.use('/admin/v1', adminServerToolsRouter(services)); // extension: the operator's server-side tools
   const v1 = express.Router();
   v1.use(modelsRouter(services));
-  v1.use(assistantsRouter(services));
+  // Uploads (multipart) are read by their own router, before the JSON reader; everything after it accepts
+  // JSON bodies only.
   v1.use(filesRouter(services, maxFileBytes));
+  v1.use(jsonBody(maxBodyBytes));
+  // Body events run outside the request's async context: enter it again for the handlers' log lines.
+  v1.use(bindRequestContext);
+  v1.use(assistantsRouter(services));
   // Before the threads router: `/threads/runs` must not be read as a thread id.
   v1.use(runsRouter(services, contextualLogger(logger), streams));
   v1.use(threadsRouter(services));
@@ -123,13 +138,16 @@ function errorHandler(): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (apiError instanceof RateLimitError) res.set(apiError.headers);
-    res.status(apiError.status).json(apiError.toWire());
+    res.status(apiError.status).set(apiError.headers).json(apiError.toWire());
   };
 }
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // The router could not percent-decode a path parameter (`/v1/assistants/asst_%`): the URL is malformed.
+  if (err instanceof URIError) {
+    return new ApiError(400, 'Invalid URL: a path segment is not valid percent-encoding.', 'invalid_request_error');
+  }
   // Never leak a stack trace: the details go to the log, the client gets OpenAI's generic server error.
   return new ApiError(500, 'The server had an error while processing your request. Sorry about that!', 'server_error');
 }

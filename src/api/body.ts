@@ -1,27 +1,37 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import { discardBody } from './http';
+import { jsonBodyProblem } from './inspect';
 
-const JSON_TYPE = /^application\/([\w.+-]*\+)?json\b/i;
+const JSON_TYPE = /^application\/([\w.+-]*\+)?json\s*(;|$)/i;
 
 /**
- * Reads a JSON request body with a hard size cap enforced while the bytes arrive: a declared
- * Content-Length over the cap is refused before reading anything, and a chunked body is refused the moment it
- * crosses the cap. The 413 goes out at once (Connection: close) instead of after the whole upload, which is
- * what a buffering parser would do; the rest of the upload is discarded, never kept in memory.
+ * The body reader of the JSON routes (mounted in front of them in app.ts; a route that takes another body,
+ * such as a multipart upload, is mounted before it and reads its own).
+ *
+ * - A state-changing request whose Content-Type is not JSON is refused, body or not: a form post or a
+ *   `text/plain` body was read as `{}` before, and those are exactly what a cross-origin page can send without
+ *   a CORS preflight. No Content-Type at all (curl without `-d`) is still fine.
+ * - The size cap is enforced while the bytes arrive: a declared Content-Length over it is refused before
+ *   reading anything, a chunked body the moment it crosses it. The 413 goes out at once; the rest of the
+ *   upload is read and dropped (bounded) rather than answered with a reset, which the client's HTTP stack
+ *   could report instead of the 413 ("fetch failed").
+ * - The parsed body is checked for what the schemas cannot see (inspect.ts): depth, NUL, `__proto__`.
  */
 export function jsonBody(maxBytes: number): RequestHandler {
   return (req, res, next) => {
+    const type = req.headers['content-type'];
+    if (type !== undefined && !JSON_TYPE.test(type) && req.method !== 'GET' && req.method !== 'HEAD') {
+      return next(unsupportedType(type));
+    }
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (!chunked && (length === undefined || length === '0')) return next();
-    const type = req.headers['content-type'];
-    if (type !== undefined && !JSON_TYPE.test(type)) return next();
 
     let settled = false;
     const refuse = () => {
       settled = true;
-      discardBody(req, res, 8 * maxBytes);
+      discardBody(req);
       next(tooLarge(maxBytes));
     };
     if (length !== undefined && Number(length) > maxBytes) return refuse();
@@ -38,8 +48,9 @@ export function jsonBody(maxBytes: number): RequestHandler {
       if (settled) return;
       settled = true;
       const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
       try {
-        req.body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+        body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
       } catch {
         return next(
           new ApiError(
@@ -48,6 +59,9 @@ export function jsonBody(maxBytes: number): RequestHandler {
           ),
         );
       }
+      const problem = jsonBodyProblem(body);
+      if (problem) return next(problem);
+      req.body = body;
       next();
     });
     req.on('error', (error) => {
@@ -56,6 +70,16 @@ export function jsonBody(maxBytes: number): RequestHandler {
       next(error);
     });
   };
+}
+
+function unsupportedType(type: string): ApiError {
+  return new ApiError(
+    400,
+    `Unsupported content type: '${type}'. This API method only accepts 'application/json' requests, but you specified the header 'Content-Type: ${type}'. Please try again with a supported content type.`,
+    'invalid_request_error',
+    null,
+    'unsupported_content_type',
+  );
 }
 
 function tooLarge(maxBytes: number): ApiError {

@@ -54,7 +54,7 @@ export async function receiveUpload<S extends z.ZodObject, Staged>(
     throw badRequest(`Invalid Content-Type header (${type || 'none'}), expected multipart/form-data.`);
   }
   if (Number(req.headers['content-length'] ?? 0) > options.maxFileBytes + FORM_OVERHEAD_BYTES) {
-    discardBody(req, res, DISCARD_BUDGET_BYTES);
+    discardBody(req, DISCARD_BUDGET_BYTES);
     throw fileTooLarge(options.maxFileBytes);
   }
 
@@ -102,7 +102,7 @@ export async function receiveUpload<S extends z.ZodObject, Staged>(
     if (staged) await options.discard(staged.value);
     req.unpipe(parser);
     parser.destroy();
-    if (!req.complete && !req.destroyed) discardBody(req, res, DISCARD_BUDGET_BYTES);
+    if (!req.complete && !req.destroyed) discardBody(req, DISCARD_BUDGET_BYTES);
     throw error instanceof FileTooLargeError ? fileTooLarge(error.maxBytes) : error;
   }
 }

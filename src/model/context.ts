@@ -2,7 +2,6 @@ import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'open
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Store } from '../store';
 import { fromJson } from '../store/json';
-import type { Position } from '../store/pagination';
 import type { MessageRow } from '../store/repositories/messages';
 import type { RunRow } from '../store/repositories/runs';
 import { SERVER_SOURCE } from '../store/repositories/toolOutputs';
@@ -10,7 +9,8 @@ import { kindOf, type Toolbox } from '../tools';
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { memoryWindow } from './memory';
 import { inlineStoredImages, storedImagePart } from './images';
-import { MESSAGE_OVERHEAD_TOKENS, tokensOf } from './tokens';
+import { newestThatFit } from './threadWindow';
+import type { TokenCounter } from './tokenPool';
 
 export interface ContextLimits {
   /** The model's context window; `auto` truncation fits the prompt into it, less the completion reserve. */
@@ -27,7 +27,11 @@ export type BuiltContext =
 type TruncationStrategy = { type: 'auto' | 'last_messages'; last_messages: number | null };
 
 const IMAGE_TOKENS = 85;
-const PAGE = 200;
+/**
+ * Per-message overhead of the chat format (role markers and separators). Defined here rather than beside the
+ * tokenizer: this module runs on the main thread, which must not load the tokenizer (tokenPool.ts).
+ */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
 
 /**
  * The prompt for one model step: the run's instructions, then as much of the thread as the truncation
@@ -39,11 +43,12 @@ export async function buildContext(
   run: RunRow,
   limits: ContextLimits,
   tools: Toolbox,
+  tokens: TokenCounter,
 ): Promise<BuiltContext> {
   const system = [run.instructions, run.additional_instructions].filter((part) => part && part.length > 0).join('\n\n');
   const head: ChatCompletionMessageParam[] = system ? [{ role: 'system', content: system }] : [];
   const tail = await runExchange(store, run, tools);
-  const fixed = head.concat(tail).reduce((sum, message) => sum + messageTokens(message), 0);
+  const fixed = (await messageCosts(head.concat(tail), tokens)).reduce((sum, cost) => sum + cost, 0);
 
   const windowBudget = limits.contextWindowTokens - limits.completionReserveTokens;
   const budget = Math.min(windowBudget, limits.promptTokensLeft ?? Number.POSITIVE_INFINITY);
@@ -56,36 +61,16 @@ export async function buildContext(
     memory.maxMessages,
     strategy.type === 'last_messages' ? (strategy.last_messages ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
   );
-  const kept: ChatCompletionMessageParam[] = [];
-  let used = fixed;
-  let threadTokens = 0;
-  let cursor: Position | undefined;
-  let sawAny = false;
-  outer: while (kept.length < maxMessages) {
-    const rows = await store.messages.newestFirst(run.project_id, run.thread_id, PAGE, cursor);
-    for (const row of rows) {
-      if (row.run_id === run.id) continue; // this run's own messages come from its steps, in the tail
-      sawAny = true;
-      const message = toChatMessage(row);
-      const cost = messageTokens(message);
-      if (used + cost > budget || kept.length >= maxMessages) break outer;
-      if (kept.length > 0 && threadTokens + cost > memory.maxTokens) break outer;
-      kept.push(message);
-      used += cost;
-      threadTokens += cost;
-      if (memory.endsAt(row.role)) break outer;
-    }
-    const last = rows[rows.length - 1];
-    if (!last || rows.length < PAGE) break;
-    cursor = { createdAt: last.created_at, id: last.id };
-  }
+  const thread = await newestThatFit(store, run, { budget: budget - fixed, maxMessages, memory }, (rows) =>
+    messageCosts(rows.map(toChatMessage), tokens),
+  );
   // Nothing of the thread fits: answering without the user's last message would be answering nothing.
-  if (sawAny && kept.length === 0 && tail.length === 0) return { fits: false };
+  if (thread.sawAny && thread.rows.length === 0 && tail.length === 0) return { fits: false };
   return {
     fits: true,
     // Stored images are read only now, for the messages that made it into the prompt.
-    messages: await inlineStoredImages(store.files, run.project_id, head.concat(kept.reverse(), tail)),
-    promptTokens: used,
+    messages: await inlineStoredImages(store.files, run.project_id, head.concat(thread.rows.map(toChatMessage), tail)),
+    promptTokens: fixed + thread.tokens,
   };
 }
 
@@ -151,17 +136,30 @@ function toChatMessage(row: MessageRow): ChatCompletionMessageParam {
   return { role: 'user', content: parts };
 }
 
-function messageTokens(message: ChatCompletionMessageParam): number {
-  let total = MESSAGE_OVERHEAD_TOKENS;
+/** What each message costs in a prompt, its texts counted together in one request to the counting thread. */
+async function messageCosts(messages: ChatCompletionMessageParam[], tokens: TokenCounter): Promise<number[]> {
+  const parts = messages.map(costParts);
+  const counts = await tokens.count(parts.flatMap((p) => p.texts));
+  let next = 0;
+  return parts.map((p) => p.texts.reduce((sum) => sum + counts[next++]!, p.fixed));
+}
+
+/** A message's texts to tokenise, and the tokens it costs besides (the chat format's overhead, images). */
+function costParts(message: ChatCompletionMessageParam): { texts: string[]; fixed: number } {
+  const texts: string[] = [];
+  let fixed = MESSAGE_OVERHEAD_TOKENS;
   const content = 'content' in message ? message.content : null;
-  if (typeof content === 'string') total += tokensOf(content);
+  if (typeof content === 'string') texts.push(content);
   else if (Array.isArray(content)) {
-    for (const part of content) total += part.type === 'text' ? tokensOf(part.text) : IMAGE_TOKENS;
+    for (const part of content) {
+      if (part.type === 'text') texts.push(part.text);
+      else fixed += IMAGE_TOKENS;
+    }
   }
   if (message.role === 'assistant' && message.tool_calls) {
     for (const call of message.tool_calls) {
-      if (call.type === 'function') total += tokensOf(call.function.name) + tokensOf(call.function.arguments);
+      if (call.type === 'function') texts.push(call.function.name, call.function.arguments);
     }
   }
-  return total;
+  return { texts, fixed };
 }

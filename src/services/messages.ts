@@ -10,6 +10,7 @@ import { deletedObject, listEnvelope, messageObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { messageRefs, requireFiles } from './fileRefs';
 import { pageRequest } from './paging';
+import { runRecovery } from './runRecovery';
 
 /** Request content (a string, or parts whose `text` is a plain string) → the stored response shape. */
 export function toMessageContent(content: CreateMessageBody['content']): Message['content'] {
@@ -51,8 +52,10 @@ export function newMessageRow(
   };
 }
 
-export function messagesService({ store }: ServiceDeps) {
+export function messagesService(deps: ServiceDeps) {
+  const { store } = deps;
   const repo = store.messages;
+  const recovery = runRecovery(deps);
 
   async function requireThread(scope: RequestScope, threadId: string) {
     if (!(await store.threads.find(scope.projectId, threadId))) throw notFound('thread', threadId);
@@ -70,7 +73,10 @@ export function messagesService({ store }: ServiceDeps) {
       await requireThread(scope, threadId);
       await requireFiles(store, scope, messageRefs(body, ''));
       const row = newMessageRow(scope, threadId, body);
-      const { activeRunId } = await repo.insertIfThreadIdle(row);
+      let { activeRunId } = await repo.insertIfThreadIdle(row);
+      // A thread held by a run whose workflow no longer exists frees itself here rather than staying locked.
+      if (await recovery.releasedBy(scope.projectId, activeRunId))
+        ({ activeRunId } = await repo.insertIfThreadIdle(row));
       if (activeRunId) throw badRequest(`Can't add messages to ${threadId} while a run ${activeRunId} is active.`);
       return messageObject(await load(scope, threadId, row.id));
     },

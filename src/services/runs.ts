@@ -1,34 +1,35 @@
 import { createHash } from 'node:crypto';
 import type { Insertable } from 'kysely';
-import { ApiError, badRequest, notFound } from '../errors';
+import { badRequest, notFound } from '../errors';
 import { newObjectId } from '../ids';
 import { memoryForNewRun } from '../model/memory';
 import type { ListQuery } from '../schemas/list';
 import type { CreateRunBody, CreateThreadAndRunBody, ModifyRunBody, SubmitToolOutputsBody } from '../schemas/runs';
-import { fromJson, toJson } from '../store/json';
-import { closeOpenRunItems } from '../store/runEnding';
+import { toJson } from '../store/json';
+import { insertLaunch, type RunLaunch } from '../store/runLaunch';
 import type { AssistantRow } from '../store/repositories/assistants';
+import type { ThreadRow } from '../store/repositories/threads';
 import type { RunRow } from '../store/repositories/runs';
 import type { MessageTable, RunTable } from '../store/schema';
-import type { NewRunEvent } from '../store/repositories/runEvents';
 import { runCreated, runStatus, threadCreated } from '../streaming/events';
 import { followRun, type FollowSink } from '../streaming/follow';
 import { RunWorkflowClosed } from '../temporal/runEngine';
 import { TERMINAL_STATUSES, type RunState, type RunStatus } from '../temporal/shared';
-import { listEnvelope } from '../wire/objects';
+import { listEnvelope, threadObject } from '../wire/objects';
 import { runObject, runStepObject } from '../wire/runs';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { assertRunCapacity } from './runQuota';
-import { threadsService } from './threads';
+import { runRecovery, LAUNCH_GRACE_MS } from './runRecovery';
+import { newThreadRows } from './threads';
 
 type RunOverrides = Omit<CreateRunBody, 'additional_messages'>;
 
 export function runsService(deps: ServiceDeps) {
   const { store, engine, runSettings } = deps;
-  const threads = threadsService(deps);
+  const recovery = runRecovery(deps);
 
   async function requireAssistant(scope: RequestScope, id: string): Promise<AssistantRow> {
     const assistant = await store.assistants.find(scope.projectId, id);
@@ -86,58 +87,45 @@ export function runsService(deps: ServiceDeps) {
   }
 
   /**
-   * Inserts the run (the thread lock is the database's unique index) and starts its workflow. If Temporal
-   * refuses the start, the run and the messages it added are removed again so the thread is not left locked.
+   * Writes the run — with its thread when it brings one, the messages it adds, its outbox entry and first
+   * events — in one transaction (the thread lock is the database's unique index), then starts its workflow.
+   * The run is accepted once written: if this process dies or Temporal does not answer before the start,
+   * the launch sweeper starts it within seconds (runRecovery.ts), so the answer is the queued run either way.
    */
   async function launch(
     scope: RequestScope,
     row: Insertable<RunTable>,
     messages: Insertable<MessageTable>[],
-    leadingEvents: NewRunEvent[] = [],
+    thread?: RunLaunch['thread'],
   ): Promise<RunRow> {
-    if (!(await store.runs.insertIfThreadIdle(row, messages))) {
+    const writes: RunLaunch = {
+      thread,
+      messages,
+      run: row,
+      startDueAt: Date.now() + LAUNCH_GRACE_MS,
+      // `thread.created` first when the run brings its thread; the workflow's own start is `in_progress`.
+      events: (run: RunRow, threadRow: ThreadRow | undefined) => {
+        const created = runObject(run);
+        return [
+          ...(threadRow ? [threadCreated(threadObject(threadRow))] : []),
+          runCreated(created),
+          runStatus(created, run.version),
+        ];
+      },
+    };
+    let created = await insertLaunch(store, writes);
+    if (!created) {
       const active = await store.runs.activeRunId(scope.projectId, row.thread_id);
       // A thread held by a run whose workflow no longer exists frees itself here rather than staying locked.
-      const freed = active !== undefined && isTerminal((await reconcileClosed(scope, row.thread_id, active)).status);
-      if (!freed || !(await store.runs.insertIfThreadIdle(row, messages))) {
-        throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
-      }
+      if (await recovery.releasedBy(scope.projectId, active)) created = await insertLaunch(store, writes);
+      if (!created) throw badRequest(`Thread ${row.thread_id} already has an active run ${active ?? 'in progress'}.`);
     }
     try {
-      const created = await store.runs.findById(scope.projectId, row.id);
-      if (created) {
-        // Logged before the workflow starts, so they come first in the run's log (the workflow's own start
-        // with `thread.run.in_progress`).
-        const run = runObject(created);
-        await store.runEvents.append(row.id, [...leadingEvents, runCreated(run), runStatus(run, created.version)]);
-      }
-      await engine.start({
-        projectId: scope.projectId,
-        runId: row.id,
-        threadId: row.thread_id,
-        assistantId: row.assistant_id,
-        expiresAt: row.expires_at!,
-        maxSteps: runSettings.maxSteps,
-        modelRetry: runSettings.modelRetry,
-        heartbeatTimeoutMs: runSettings.heartbeatTimeoutMs,
-        codeInterpreter: runSettings.codeInterpreter,
-      });
+      await recovery.start(created);
     } catch (error) {
-      await store.runs.deleteUnstarted(
-        scope.projectId,
-        row.id,
-        messages.map((m) => m.id),
-      );
-      deps.logger.error({ err: error, runId: row.id }, 'could not start the run workflow');
-      throw new ApiError(
-        503,
-        'The run could not be started: the workflow engine is unavailable. Please retry.',
-        'server_error',
-      );
+      deps.logger.warn({ err: error, runId: created.id }, 'run workflow not started yet; the launch sweeper will');
     }
-    const stored = await store.runs.findById(scope.projectId, row.id);
-    if (!stored) throw new ApiError(500, 'The run vanished after it was created.', 'server_error');
-    return stored;
+    return created;
   }
 
   /**
@@ -149,49 +137,9 @@ export function runsService(deps: ServiceDeps) {
     return state;
   }
 
-  /**
-   * The run's workflow closed without finishing the run (terminated from the Temporal UI, timed out, or
-   * its history gone past retention): the row would stay active and lock the thread forever. End it as
-   * failed, with its open step and message, and return the row as it now is.
-   */
+  /** Ends the run if its workflow closed or vanished without finishing it (see runRecovery). */
   async function reconcileClosed(scope: RequestScope, threadId: string, runId: string): Promise<RunRow> {
-    const row = await load(scope, threadId, runId);
-    if (isTerminal(row.status)) return row;
-    const workflow = await engine.workflowState(runId);
-    // A missing workflow of a young run is one still being started by another request: leave it alone.
-    const stale = workflow === 'closed' || (workflow === 'missing' && nowSeconds() - row.created_at > 300);
-    if (!stale) return row;
-    const at = nowSeconds();
-    const lastError = {
-      code: 'server_error' as const,
-      message: "The run's workflow ended in Temporal before the run finished.",
-    };
-    await closeOpenRunItems(store, {
-      projectId: scope.projectId,
-      runId,
-      stepStatus: 'failed',
-      messageReason: 'run_failed',
-      lastError,
-      at,
-    });
-    const failed: RunState = {
-      status: 'failed',
-      version: row.version + 1,
-      required_action: null,
-      last_error: lastError,
-      expires_at: null,
-      started_at: row.started_at,
-      cancelled_at: row.cancelled_at,
-      failed_at: at,
-      completed_at: row.completed_at,
-      incomplete_details: null,
-      usage: fromJson<RunState['usage']>(row.usage),
-    };
-    await store.runEvents.append(runId, [runStatus(runObject(row, failed), failed.version)], {
-      alongside: (trx) => store.runs.applyState(scope.projectId, runId, failed, trx),
-    });
-    deps.logger.warn({ runId }, 'run workflow closed without finishing the run; marked failed');
-    return load(scope, threadId, runId);
+    return recovery.reconcileClosed(await load(scope, threadId, runId));
   }
 
   return {
@@ -205,6 +153,7 @@ export function runsService(deps: ServiceDeps) {
       return runObject(await launch(scope, row, messages));
     },
 
+    /** The thread, its messages and the run are written in one transaction: never a thread without its run. */
     async createThreadAndRun(scope: RequestScope, body: CreateThreadAndRunBody) {
       const assistant = await requireAssistant(scope, body.assistant_id);
       await assertRunCapacity(store, scope);
@@ -215,17 +164,12 @@ export function runsService(deps: ServiceDeps) {
         ...toolResourceRefs(threadBody?.tool_resources, 'thread.tool_resources'),
         ...toolResourceRefs(tool_resources, 'tool_resources'),
       ]);
-      const thread = await threads.create(scope, {
+      const thread = newThreadRows(scope, {
         ...(threadBody ?? {}),
         tool_resources: threadBody?.tool_resources ?? tool_resources,
       });
-      try {
-        const row = runRow(scope, thread.id, assistant, overrides);
-        return runObject(await launch(scope, row, [], [threadCreated(thread)]));
-      } catch (error) {
-        await store.threads.delete(scope.projectId, thread.id);
-        throw error;
-      }
+      const row = runRow(scope, thread.row.id, assistant, overrides);
+      return runObject(await launch(scope, row, [], thread));
     },
 
     async retrieve(scope: RequestScope, threadId: string, runId: string) {

@@ -1,16 +1,34 @@
-import type { Updateable } from 'kysely';
+import type { Insertable, Updateable } from 'kysely';
 import { notFound } from '../errors';
 import { newObjectId } from '../ids';
 import type { ListQuery } from '../schemas/list';
 import type { CreateThreadBody, ModifyThreadBody } from '../schemas/threads';
 import { toJson } from '../store/json';
-import type { ThreadTable } from '../store/schema';
+import type { MessageTable, ThreadTable } from '../store/schema';
 import { deletedObject, listEnvelope, threadObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
+
+/** A new thread's row and its initial messages, in the given order (written by the caller, in one transaction). */
+export function newThreadRows(
+  scope: RequestScope,
+  body: CreateThreadBody,
+): { row: Insertable<ThreadTable>; messages: Insertable<MessageTable>[] } {
+  const { id, createdAt } = newObjectId('thread');
+  return {
+    row: {
+      project_id: scope.projectId,
+      id,
+      created_at: createdAt,
+      tool_resources: toolResourcesJson(body.tool_resources),
+      metadata: toJson(body.metadata ?? {}),
+    },
+    messages: (body.messages ?? []).map((message) => newMessageRow(scope, id, message)),
+  };
+}
 
 export function threadsService({ store }: ServiceDeps) {
   const repo = store.threads;
@@ -28,19 +46,9 @@ export function threadsService({ store }: ServiceDeps) {
         ...toolResourceRefs(body.tool_resources, 'tool_resources'),
         ...messagesRefs(body.messages, 'messages'),
       ]);
-      const { id, createdAt } = newObjectId('thread');
-      const messages = (body.messages ?? []).map((message) => newMessageRow(scope, id, message));
-      await repo.insertWithMessages(
-        {
-          project_id: scope.projectId,
-          id,
-          created_at: createdAt,
-          tool_resources: toolResourcesJson(body.tool_resources),
-          metadata: toJson(body.metadata ?? {}),
-        },
-        messages,
-      );
-      return threadObject(await load(scope, id));
+      const { row, messages } = newThreadRows(scope, body);
+      await repo.insertWithMessages(row, messages);
+      return threadObject(await load(scope, row.id));
     },
 
     async retrieve(scope: RequestScope, id: string) {

@@ -9,6 +9,7 @@ import { projectsRepository } from './repositories/projects';
 import { providersRepository } from './repositories/providers';
 import { rateLimitsRepository } from './repositories/rateLimits';
 import { runEventsRepository } from './repositories/runEvents';
+import { runLaunchesRepository } from './repositories/runLaunches';
 import { runStepsRepository } from './repositories/runSteps';
 import { runsRepository } from './repositories/runs';
 import { serverToolsRepository } from './repositories/serverTools';
@@ -45,6 +46,7 @@ export function createStore(db: Db, bus: RunEventBus | undefined, files: FileLib
     rateLimits: rateLimitsRepository(db),
     providers: providersRepository(db),
     sandboxSessions: sandboxSessionsRepository(db),
+    runLaunches: runLaunchesRepository(db),
   };
 }
 

@@ -4,6 +4,7 @@ import * as m001 from './migrations/001_initial';
 import * as m002 from './migrations/002_runs';
 import * as m003 from './migrations/003_run_events';
 import * as m004 from './migrations/004_files';
+import * as m005 from './migrations/005_hardening';
 import * as m006 from './migrations/006_keys';
 import * as m007 from './migrations/007_tool_outputs';
 import * as m008 from './migrations/008_extensions';
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '002_runs': m002,
   '003_run_events': m003,
   '004_files': m004,
+  '005_hardening': m005,
   '006_keys': m006,
   '007_tool_outputs': m007,
   '008_extensions': m008,

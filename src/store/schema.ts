@@ -57,6 +57,11 @@ export interface MessageTable {
   incomplete_details: string | null;
   /** The model-activity attempt that wrote a run's message; null for messages created through the API. */
   attempt?: number | null;
+  /**
+   * What the message costs in a prompt, counted once by a run's context builder (migration 005). Only that
+   * builder reads it: `MessageRow` leaves it out, so writers that build whole rows need not know about it.
+   */
+  token_count: Generated<number | null>;
 }
 
 export interface RunTable {
@@ -137,6 +142,7 @@ export interface Database extends ExtensionTables {
   rate_limit_windows: RateLimitWindowTable;
   model_providers: ModelProviderTable;
   sandbox_sessions: SandboxSessionTable;
+  run_launches: RunLaunchTable;
 }
 
 /** An API key: only its SHA-256 is stored (migration 006). */
@@ -180,6 +186,15 @@ export interface SandboxSessionTable {
   thread_id: string;
   task_queue: string | null;
   updated_at: number;
+}
+
+/** A run whose workflow is not known to be started yet (the outbox of migration 005). */
+export interface RunLaunchTable {
+  run_id: string;
+  project_id: string;
+  /** unix ms: a sweeper may (re)try the start from then on. */
+  due_at: number;
+  attempts: Generated<number>;
 }
 
 /** One SSE event of a run (see migration 003). `data` is the event's JSON, exactly as sent. */

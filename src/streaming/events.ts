@@ -61,7 +61,11 @@ export function annotationsDelta(messageId: string, index: number, annotations: 
 }
 
 function messageDelta(messageId: string, content: object[], key: string): NewRunEvent {
-  return { event: 'thread.message.delta', data: { id: messageId, object: 'thread.message.delta', delta: { content } }, key };
+  return {
+    event: 'thread.message.delta',
+    data: { id: messageId, object: 'thread.message.delta', delta: { content } },
+    key,
+  };
 }
 
 /** Key prefix of all of a tool_calls step's deltas, and of those for call `index`. */

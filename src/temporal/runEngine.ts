@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { ApiError, badRequest } from '../errors';
 import {
   AssistantIdKey,
@@ -20,6 +20,8 @@ export class RunWorkflowClosed extends Error {
 }
 
 const UPDATE_DEADLINE_MS = 15_000;
+/** A start that has not answered by then is left to the launch sweeper (see services/runRecovery.ts). */
+const START_DEADLINE_MS = 10_000;
 
 /**
  * How the API drives run workflows: start one per run, and send it the two Updates. Temporal's errors are
@@ -50,7 +52,18 @@ export function runEngine(client: Client, taskQueue: string) {
     }
     if (error instanceof WorkflowNotFoundError) return new RunWorkflowClosed(runId);
     if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      return new ApiError(503, 'No worker answered for this run in time. Please retry.', 'server_error');
+      // Temporal holds the Update until a worker takes the run, so it may still be applied after this answer.
+      // That is safe to retry because both Updates are idempotent: the same tool outputs carry the same
+      // update id (the first submission's result comes back), and a second cancel finds the run cancelling.
+      return new ApiError(
+        503,
+        'No worker answered for this run in time. The request may still be applied once a worker takes the run; ' +
+          'retrying the identical request is safe (it is applied at most once).',
+        'server_error',
+        null,
+        null,
+        { 'x-should-retry': 'true' },
+      );
     }
     // An update to a closed workflow can also surface as a plain service error with this text.
     if (/workflow execution already completed/i.test((error as Error)?.message ?? ''))
@@ -58,27 +71,39 @@ export function runEngine(client: Client, taskQueue: string) {
     return error;
   }
 
+  function startRun(input: RunWorkflowInput) {
+    return client.workflow.start(RUN_WORKFLOW, {
+      workflowId: input.runId,
+      taskQueue,
+      args: [input],
+      // Run ids are never reused: a second start of the same id is rejected, even after the first has closed.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      // A workflow task handed to a worker that then died is retried elsewhere after this long, not the
+      // default 10 s (bench/FINDINGS.md: recovery). Run tasks are short; local activities that run longer
+      // keep their task alive with heartbeats.
+      workflowTaskTimeout: '4s',
+      typedSearchAttributes: [
+        { key: ThreadIdKey, value: input.threadId },
+        { key: AssistantIdKey, value: input.assistantId },
+        { key: RunStatusKey, value: 'queued' },
+        { key: ProjectIdKey, value: input.projectId },
+      ],
+      staticSummary: `Assistants run ${input.runId} · ${input.assistantId} on ${input.threadId}`,
+    });
+  }
+
   return {
+    /**
+     * Starts the run's workflow. Idempotent: the workflow id is the run id, and a run's workflow that already
+     * exists (started by an earlier try whose answer was lost, or by the launch sweeper) counts as started.
+     */
     async start(input: RunWorkflowInput): Promise<void> {
-      await client.workflow.start(RUN_WORKFLOW, {
-        workflowId: input.runId,
-        taskQueue,
-        args: [input],
-        // Run ids are never reused; a duplicate start is a bug, not a retry to absorb.
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        // A workflow task handed to a worker that then died is retried elsewhere after this long, not the
-        // default 10 s (bench/FINDINGS.md: recovery). Run tasks are short; local activities that run longer
-        // keep their task alive with heartbeats.
-        workflowTaskTimeout: '4s',
-        typedSearchAttributes: [
-          { key: ThreadIdKey, value: input.threadId },
-          { key: AssistantIdKey, value: input.assistantId },
-          { key: RunStatusKey, value: 'queued' },
-          { key: ProjectIdKey, value: input.projectId },
-        ],
-        staticSummary: `Assistants run ${input.runId} · ${input.assistantId} on ${input.threadId}`,
-      });
+      try {
+        await client.withDeadline(Date.now() + START_DEADLINE_MS, () => startRun(input));
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
     },
 
     /**
@@ -92,8 +117,8 @@ export function runEngine(client: Client, taskQueue: string) {
     },
 
     /**
-     * Where the run's workflow stands in Temporal. `missing` means either not started yet (a run is inserted
-     * just before its workflow starts) or gone past retention; callers tell the two apart by the run's age.
+     * Where the run's workflow stands in Temporal. `missing` means either not started yet (the run is still in
+     * the start outbox) or gone past retention; callers tell the two apart by the outbox.
      */
     async workflowState(runId: string): Promise<'open' | 'closed' | 'missing'> {
       try {

@@ -92,7 +92,8 @@ describe.each(STORAGE_CASES)('upload faults (%s database, %s storage)', (dialect
       );
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect(answer).toMatch(/File is too large/);
-      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      // The connection is not closed under the client's upload (a reset could reach it before the answer):
+      // the rest is read and dropped, within bounds (api/http.ts discardBody).
     } finally {
       socket.destroy();
     }

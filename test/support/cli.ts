@@ -27,6 +27,18 @@ export async function spawnWorkerFor(svc: { env: Record<string, string> }, timeo
   return child;
 }
 
+/** `threadline api` as a child process on a test service's settings (a free port), once it listens. */
+export async function spawnApiFor(
+  svc: { env: Record<string, string> },
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<CliProcess & { baseURL: string }> {
+  const child = spawnCli(['api'], { ...svc.env, PORT: '0', ...env, LOG_LEVEL: 'info' });
+  await child.waitFor(/"msg":"API listening"/, timeoutMs);
+  const baseURL = /"url":"(http:\/\/[^"]+\/v1)"[^\n]*"msg":"API listening"/.exec(child.output())![1]!;
+  return { ...child, baseURL };
+}
+
 /** Runs the built `threadline` CLI as a real child process, as a user would. */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
   if (!fs.existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npm run build\` first (npm test does)`);

@@ -20,6 +20,8 @@ describe('settings', () => {
       model: { contextWindowTokens: 128_000 },
       runExpirySeconds: 600,
       files: { storage: 'local', dir: path.resolve('.threadline/files'), maxBytes: 512 * 1024 * 1024 },
+      corsOrigins: [],
+      allowedHosts: [],
       logLevel: 'info',
       auth: { requireKeys: false, adminKey: undefined },
       rateLimits: { requestsPerMinute: 0, activeRuns: 0 },
@@ -64,6 +66,18 @@ describe('settings', () => {
     );
     expect(() => loadConfig({ THREADLINE_REQUIRE_KEYS: 'maybe' })).toThrow(
       /THREADLINE_REQUIRE_KEYS="maybe": expected true or false/,
+    );
+  });
+
+  it('reads the CORS origins and allowed hosts as comma-separated lists, and refuses origins with a path', () => {
+    const config = loadConfig({
+      THREADLINE_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+      THREADLINE_ALLOWED_HOSTS: 'API.internal,threadline',
+    });
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    expect(config.allowedHosts).toEqual(['api.internal', 'threadline']);
+    expect(() => loadConfig({ THREADLINE_CORS_ORIGINS: 'https://app.example.com/' })).toThrow(
+      /THREADLINE_CORS_ORIGINS/,
     );
   });
 

@@ -6,7 +6,18 @@ import type { MessageTable } from '../schema';
 import { writableBy } from './attemptFence';
 import { lockThread } from './threadLock';
 
-export type MessageRow = Selectable<MessageTable>;
+export type MessageRow = Omit<Selectable<MessageTable>, 'token_count'>;
+
+/** A message's stored prompt cost (null until a run's context builder first counts it) and content size. */
+export interface MessageCost {
+  id: string;
+  created_at: number;
+  run_id: string | null;
+  role: string;
+  status: string;
+  token_count: number | null;
+  content_chars: number;
+}
 
 export function messagesRepository(db: Db) {
   const scoped = (projectId: string, threadId: string) =>
@@ -114,6 +125,28 @@ export function messagesRepository(db: Db) {
         .executeTakeFirst();
     },
 
+    /**
+     * Stores counted prompt costs (one statement for a whole page). Only where none is stored yet: a message's
+     * content never changes once it is finished, so the first count stands.
+     */
+    async saveTokenCounts(counts: Array<{ id: string; tokens: number }>): Promise<void> {
+      if (counts.length === 0) return;
+      const byId = sql.join(
+        counts.map((c) => sql`when ${c.id} then cast(${c.tokens} as integer)`),
+        sql` `,
+      );
+      await db
+        .updateTable('messages')
+        .set({ token_count: sql<number>`case id ${byId} end` })
+        .where(
+          'id',
+          'in',
+          counts.map((c) => c.id),
+        )
+        .where('token_count', 'is', null)
+        .execute();
+    },
+
     /** Clears a message earlier attempts of a model step left behind (never a newer attempt's). */
     async deleteEarlierAttempts(projectId: string, ids: string[], attempt: number): Promise<void> {
       await db
@@ -125,13 +158,37 @@ export function messagesRepository(db: Db) {
     },
 
     /**
-     * Up to `limit` messages of a thread, newest first, older than `olderThan` when given; the context
-     * builder walks back from here until its token budget is spent.
+     * Up to `limit` of a thread's messages, newest first, older than `olderThan` when given, without their
+     * content: what a run's context builder decides the prompt's window on (stored cost, content size).
      */
-    newestFirst(projectId: string, threadId: string, limit: number, olderThan?: Position): Promise<MessageRow[]> {
-      let query = scoped(projectId, threadId).selectAll();
+    costsNewestFirst(projectId: string, threadId: string, limit: number, olderThan?: Position): Promise<MessageCost[]> {
+      let query = scoped(projectId, threadId).select([
+        'id',
+        'created_at',
+        'run_id',
+        'role',
+        'status',
+        'token_count',
+        sql<number>`length(content)`.as('content_chars'),
+      ]);
       if (olderThan) query = query.where(sql<boolean>`(created_at, id) < (${olderThan.createdAt}, ${olderThan.id})`);
       return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    },
+
+    /** A thread's messages from `from` on, oldest first, except those of run `exceptRunId`. */
+    since(projectId: string, threadId: string, from: Position, exceptRunId: string): Promise<MessageRow[]> {
+      return scoped(projectId, threadId)
+        .selectAll()
+        .where(sql<boolean>`(created_at, id) >= (${from.createdAt}, ${from.id})`)
+        .where((eb) => eb.or([eb('run_id', 'is', null), eb('run_id', '!=', exceptRunId)]))
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+    },
+
+    byIds(projectId: string, ids: string[]): Promise<MessageRow[]> {
+      if (ids.length === 0) return Promise.resolve([]);
+      return db.selectFrom('messages').selectAll().where('project_id', '=', projectId).where('id', 'in', ids).execute();
     },
 
     find(projectId: string, threadId: string, id: string): Promise<MessageRow | undefined> {

@@ -36,6 +36,66 @@ export interface AppendOptions {
 export const RUN_EVENTS_CHANNEL = 'threadline_run_events';
 
 export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgres: boolean) {
+  async function appendIn(
+    trx: Transaction<Database>,
+    runId: string,
+    events: NewRunEvent[],
+    options: AppendOptions = {},
+  ): Promise<LoggedEvent[]> {
+    const counter = await trx
+      .updateTable('runs')
+      .set({ event_seq: sql<number>`event_seq` })
+      .where('id', '=', runId)
+      .returning(['event_seq', 'event_writer'])
+      .executeTakeFirst();
+    if (!counter) return []; // the run (and its thread) was deleted: nobody can follow it any more
+    if (options.writer !== undefined && superseded(counter.event_writer, options.writer)) return [];
+    await options.alongside?.(trx);
+    if (events.length === 0) return [];
+    const keys = [...new Set(events.map((e) => e.key))];
+    const logged = new Set(
+      (
+        await trx
+          .selectFrom('run_events')
+          .select('dedupe_key')
+          .where('run_id', '=', runId)
+          .where('dedupe_key', 'in', keys)
+          .execute()
+      ).map((row) => row.dedupe_key),
+    );
+    const rows: Array<LoggedEvent & { key: string }> = [];
+    let seq = Number(counter.event_seq);
+    for (const e of events) {
+      if (logged.has(e.key)) continue;
+      logged.add(e.key);
+      rows.push({ seq: ++seq, event: e.event, data: JSON.stringify(e.data), key: e.key });
+    }
+    if (rows.length === 0) return [];
+    const now = Math.floor(Date.now() / 1000);
+    await trx
+      .insertInto('run_events')
+      .values(
+        rows.map((r) => ({
+          run_id: runId,
+          seq: r.seq,
+          event: r.event,
+          data: r.data,
+          dedupe_key: r.key,
+          created_at: now,
+        })),
+      )
+      .execute();
+    await trx.updateTable('runs').set({ event_seq: seq }).where('id', '=', runId).execute();
+    // Delivered by PostgreSQL at commit, to every process listening (the API replicas).
+    if (postgres) await sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${`${runId}:${seq}`})`.execute(trx);
+    return rows.map(({ seq, event, data }) => ({ seq, event, data }));
+  }
+
+  /** Hands committed events to this process's streams (other processes hear of them by NOTIFY or polling). */
+  function publish(runId: string, added: LoggedEvent[]): void {
+    if (added.length > 0) bus?.publish(runId, added);
+  }
+
   return {
     /**
      * Appends events to a run's log in one transaction and returns those actually added, numbered. Events
@@ -44,58 +104,17 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
      */
     async append(runId: string, events: NewRunEvent[], options: AppendOptions = {}): Promise<LoggedEvent[]> {
       if (events.length === 0 && !options.alongside) return [];
-      const added = await db.transaction().execute(async (trx) => {
-        const counter = await trx
-          .updateTable('runs')
-          .set({ event_seq: sql<number>`event_seq` })
-          .where('id', '=', runId)
-          .returning(['event_seq', 'event_writer'])
-          .executeTakeFirst();
-        if (!counter) return []; // the run (and its thread) was deleted: nobody can follow it any more
-        if (options.writer !== undefined && superseded(counter.event_writer, options.writer)) return [];
-        await options.alongside?.(trx);
-        if (events.length === 0) return [];
-        const keys = [...new Set(events.map((e) => e.key))];
-        const logged = new Set(
-          (
-            await trx
-              .selectFrom('run_events')
-              .select('dedupe_key')
-              .where('run_id', '=', runId)
-              .where('dedupe_key', 'in', keys)
-              .execute()
-          ).map((row) => row.dedupe_key),
-        );
-        const rows: Array<LoggedEvent & { key: string }> = [];
-        let seq = Number(counter.event_seq);
-        for (const e of events) {
-          if (logged.has(e.key)) continue;
-          logged.add(e.key);
-          rows.push({ seq: ++seq, event: e.event, data: JSON.stringify(e.data), key: e.key });
-        }
-        if (rows.length === 0) return [];
-        const now = Math.floor(Date.now() / 1000);
-        await trx
-          .insertInto('run_events')
-          .values(
-            rows.map((r) => ({
-              run_id: runId,
-              seq: r.seq,
-              event: r.event,
-              data: r.data,
-              dedupe_key: r.key,
-              created_at: now,
-            })),
-          )
-          .execute();
-        await trx.updateTable('runs').set({ event_seq: seq }).where('id', '=', runId).execute();
-        // Delivered by PostgreSQL at commit, to every process listening (the API replicas).
-        if (postgres) await sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${`${runId}:${seq}`})`.execute(trx);
-        return rows.map(({ seq, event, data }) => ({ seq, event, data }));
-      });
-      if (added.length > 0) bus?.publish(runId, added);
+      const added = await db.transaction().execute((trx) => appendIn(trx, runId, events, options));
+      publish(runId, added);
       return added;
     },
+
+    /**
+     * The same inside the caller's transaction (which must also hold the run's row: a run and its first
+     * events commit together). Call `publish` with the result once that transaction has committed.
+     */
+    appendIn,
+    publish,
 
     /**
      * Makes `writer` the latest attempt of its step: earlier attempts' appends (with `options.writer`) are
