@@ -1,3 +1,4 @@
+import type { Db } from '../store/db';
 // Placeholder of the shared contract until branch `vs` lands it (its version wins on merge).
 export interface Embedder {
   readonly model: string;
@@ -21,4 +22,9 @@ export interface VectorIndex {
     embedding: number[];
     limit: number;
   }): Promise<Array<{ chunkId: string; distance: number }>>;
+}
+export interface SearchDeps {
+  db: Db;
+  embedder?: Embedder;
+  vectors?: VectorIndex;
 }
