@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SqlRunner } from '../../src/vectorStores/index/sqlRunner';
@@ -13,7 +14,7 @@ export interface Pglite {
 }
 
 export async function startPglite(): Promise<Pglite> {
-  const worker = new Worker(path.join(__dirname, 'pgliteWorker.mjs'));
+  const worker = new Worker(workerScript());
   const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
   let next = 0;
   await new Promise<void>((resolve, reject) => {
@@ -50,4 +51,14 @@ export async function startPglite(): Promise<Pglite> {
   await query(`CREATE TABLE vector_index_settings (
     id text PRIMARY KEY, model text NOT NULL, dimensions integer NOT NULL, created_at bigint NOT NULL)`);
   return { runner, close: () => worker.terminate().then(() => undefined) };
+}
+
+/** The worker's script: beside this file under Jest, in the source tree when this runs compiled (bench). */
+function workerScript(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    for (const candidate of [path.join(dir, 'pgliteWorker.mjs'), path.join(dir, 'test/support/pgliteWorker.mjs')]) {
+      if (fs.existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error('test/support/pgliteWorker.mjs not found');
 }
