@@ -55,7 +55,7 @@ export class HttpEmbedder implements Embedder {
     } catch (error) {
       throw ApplicationFailure.create({
         type: 'EmbeddingsUnreachable',
-        message: `The embeddings endpoint ${this.config.baseURL} could not be reached: ${(error as Error).message}`,
+        message: `The embeddings endpoint ${this.config.baseURL} could not be reached: ${describe(error)}`,
       });
     }
     const text = await response.text().catch(() => '');
@@ -153,4 +153,11 @@ function errorMessage(body: string): string | undefined {
 function retryAfterMs(headers: Headers): number | undefined {
   const seconds = Number(headers.get('retry-after'));
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** fetch's own message is only "fetch failed"; the reason (ECONNREFUSED, a reset, a timeout) is its cause. */
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.code ?? cause?.message;
+  return detail ? `${(error as Error).message} (${detail})` : (error as Error).message;
 }

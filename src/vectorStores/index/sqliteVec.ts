@@ -9,8 +9,9 @@ const MAX_K = 4096;
 /**
  * Vectors in a sqlite-vec `vec0` table (loaded into every connection by store/db.ts). The vector store id is its
  * partition key, so a search reads only the searched stores' vectors; sqlite-vec scans them exhaustively
- * (exact nearest neighbours, no approximate index). `chunk_size` is lowered from 1024 so that each of many small
- * stores does not reserve a megabyte of vector slots.
+ * (exact nearest neighbours, no approximate index). vec0's default chunk size (1,024 vectors per storage block)
+ * is kept: a store reserves a block even for one vector, but at 100k vectors a search over 128-vector blocks
+ * took 1.7× as long (bench/RETRIEVAL.md).
  */
 export function sqliteVecBackend(runner: SqlRunner): VectorBackend {
   return {
@@ -32,8 +33,7 @@ export function sqliteVecBackend(runner: SqlRunner): VectorBackend {
           vector_store_id text partition key,
           project_id text,
           file_id text,
-          embedding float[${dimensions}] distance_metric=cosine,
-          chunk_size=128)`,
+          embedding float[${dimensions}] distance_metric=cosine)`,
       );
     },
     async upsert(rows: VectorRow[]) {
