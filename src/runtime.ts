@@ -32,9 +32,14 @@ import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
 import { templateUpgradeEngine } from './temporal/templateEngine';
+import { ingestionEngine } from './temporal/ingestionEngine';
+import { createSearchDeps } from './vectorStores/deps';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
+
+/** Files of one vector-store batch ingested at once (each parses on a thread of its own). */
+const INGESTION_CONCURRENCY = 4;
 
 /** How often each API process looks for runs whose workflow was never started. */
 const LAUNCH_SWEEP_INTERVAL_MS = 1_000;
@@ -146,6 +151,8 @@ export async function startThreadline(
       metrics,
     });
     const announced = announceProviders(config, providers, logger);
+    // Vector-store search and ingestion: keyword search always; vectors when an embeddings endpoint is set.
+    const search = createSearchDeps(config, db);
     // Its database read must be over before the database closes (a quick start-stop, as in tests).
     cleanups.push(() => announced);
 
@@ -169,6 +176,7 @@ export async function startThreadline(
           model: { idleTimeoutMs: config.model.idleTimeoutMs },
           providers,
           tokens,
+          search,
           // code_interpreter runs on the sandbox workers (the workflow routes its calls there).
           tools: toolServices({}, serverTools, config.sandbox.offered ? ['code_interpreter'] : []),
         },
@@ -245,6 +253,11 @@ export async function startThreadline(
             heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
           }),
           serverTools,
+        },
+        vectorStores: {
+          ingestion: ingestionEngine(client, config.temporal.taskQueue),
+          search,
+          settings: { heartbeatTimeoutMs: config.model.heartbeatTimeoutMs, concurrency: INGESTION_CONCURRENCY },
         },
       };
       const services = createServices(serviceDeps);

@@ -4,7 +4,10 @@ import type { CodeInterpreterSettings } from '../sandbox/shared';
 import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
+import type { IngestionEngine } from '../temporal/ingestionEngine';
+import type { IngestionSettings } from '../temporal/ingestionShared';
 import type { TemplateUpgradeEngine } from '../temporal/templateEngine';
+import type { SearchDeps } from '../vectorStores/types';
 import type { ServerToolRegistry } from '../tools/server/registry';
 
 /** Settings every new run gets from the server's configuration. */
@@ -29,6 +32,14 @@ export interface ServiceDeps {
   /** The model provider table (which models a project can use). */
   providers: ProviderRegistry;
   extensions: ExtensionDeps;
+  /** Vector stores: ingestion workflows, search (keyword, and vectors when configured), ingestion settings. */
+  vectorStores: VectorStoreEngines;
+}
+
+export interface VectorStoreEngines {
+  ingestion: IngestionEngine;
+  search: SearchDeps;
+  settings: IngestionSettings;
 }
 
 /** What the extensions beyond OpenAI's API need (README, "Extensions"). */
