@@ -44,13 +44,21 @@ export class HttpEmbedder implements Embedder {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-    let response: Response;
-    try {
-      response = await this.fetchImpl(`${this.config.baseURL}/embeddings`, {
+    const send = () =>
+      this.fetchImpl(`${this.config.baseURL}/embeddings`, {
         method: 'POST',
         headers,
         body: JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+    let response: Response;
+    try {
+      response = await send().catch((error: unknown) => {
+        // A pooled keep-alive socket the server closed while idle fails the next request with a reset before
+        // anything was processed. fetch does not retry a POST; embedding is idempotent, so one immediate retry
+        // on a fresh socket is safe, and keeps a search (which has no Temporal retry) from failing for it.
+        if (staleSocket(error) && !signal?.aborted) return send();
+        throw error;
       });
     } catch (error) {
       throw ApplicationFailure.create({
@@ -160,4 +168,9 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message;
   return detail ? `${(error as Error).message} (${detail})` : (error as Error).message;
+}
+
+function staleSocket(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }

@@ -15,11 +15,14 @@ export interface EmbeddingsRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface EmbeddingsFault {
-  status: number;
-  /** Seconds, sent as `retry-after`. */
-  retryAfter?: number;
-}
+export type EmbeddingsFault =
+  | {
+      status: number;
+      /** Seconds, sent as `retry-after`. */
+      retryAfter?: number;
+    }
+  /** The connection is dropped without an answer (as a server closing an idle keep-alive socket does). */
+  | { reset: true };
 
 export interface FakeEmbeddings {
   /** e.g. http://127.0.0.1:PORT/v1 — what THREADLINE_EMBEDDINGS_BASE_URL takes. */
@@ -63,6 +66,10 @@ export async function startFakeEmbeddings(): Promise<FakeEmbeddings> {
     const dimensions = typeof body.dimensions === 'number' ? body.dimensions : undefined;
     requests.push({ model: String(body.model), input: input, dimensions, headers: req.headers });
     const fault = faults.shift();
+    if (fault && 'reset' in fault) {
+      req.socket.destroy();
+      return;
+    }
     if (fault) {
       if (fault.retryAfter !== undefined) res.setHeader('retry-after', String(fault.retryAfter));
       return send(res, fault.status, {

@@ -60,6 +60,15 @@ describe('embeddings client', () => {
     expect(refused.message).toMatch(/THREADLINE_EMBEDDINGS_API_KEY/);
   });
 
+  it('retries once at once when the connection is dropped unanswered, then leaves it to Temporal', async () => {
+    fake.fail({ reset: true });
+    expect(await embedder().embed(['x'])).toEqual([hashEmbedding('x', 64)]);
+    expect(fake.requests).toHaveLength(2);
+    fake.reset();
+    fake.fail({ reset: true }, 2);
+    await expect(embedder().embed(['x'])).rejects.toMatchObject({ type: 'EmbeddingsUnreachable', nonRetryable: false });
+  });
+
   it('treats an unreachable endpoint as retryable', async () => {
     const client = new HttpEmbedder({
       baseURL: 'http://127.0.0.1:1/v1',
