@@ -85,6 +85,49 @@ describe.each<Dialect>(['sqlite', 'postgres'])('hybrid search through the SDK (%
       const after = await svc.openai.vectorStores.search(storeId, { query: 'fotosynthesis' });
       expect(after.data.map((r) => r.file_id)).not.toContain(files['target.txt']);
     });
+
+    it('retries the embed step through endpoint faults: the file completes, its vectors stored once', async () => {
+      const store = await svc.openai.vectorStores.create({ name: 'faults' });
+      fake.reset();
+      fake.fail({ status: 503 });
+      fake.fail({ status: 429, retryAfter: 1 });
+      const file = await svc.openai.vectorStores.files.uploadAndPoll(
+        store.id,
+        await toFile(
+          Buffer.from('Tidal power stations turn the rise and fall of the sea into electricity.'),
+          'tides.txt',
+        ),
+        { pollIntervalMs: 100 },
+      );
+      expect(file.status).toBe('completed');
+      expect(fake.requests).toHaveLength(3);
+      const rows = await kyselyRunner(svc.running.db).query<{ n: number }>(
+        'SELECT count(*) AS n FROM vector_store_embeddings WHERE vector_store_id = ?',
+        [store.id],
+      );
+      expect(Number(rows[0]!.n)).toBe(1);
+      const found = await svc.openai.vectorStores.search(store.id, { query: 'tydal electrisity' });
+      expect(found.data[0]?.file_id).toBe(file.id);
+    });
+
+    it('ends the file failed (server_error) when the endpoint refuses the request for good', async () => {
+      const store = await svc.openai.vectorStores.create({ name: 'refused' });
+      fake.reset();
+      fake.fail({ status: 400 });
+      const file = await svc.openai.vectorStores.files.uploadAndPoll(
+        store.id,
+        await toFile(Buffer.from('A text the endpoint will not embed.'), 'refused.txt'),
+        { pollIntervalMs: 100 },
+      );
+      expect(file.status).toBe('failed');
+      expect(file.last_error?.code).toBe('server_error');
+      expect(fake.requests).toHaveLength(1);
+      const rows = await kyselyRunner(svc.running.db).query<{ n: number }>(
+        'SELECT count(*) AS n FROM vector_store_embeddings WHERE vector_store_id = ?',
+        [store.id],
+      );
+      expect(Number(rows[0]!.n)).toBe(0);
+    });
   } else {
     it('runs keyword-only without pgvector: files complete unembedded, keyword queries still answer', async () => {
       const { storeId, files } = await storeWith(svc);
