@@ -478,6 +478,7 @@ async function main(): Promise<void> {
       for (const size of sizes) {
         log(`speed: ${dialect} ${size} chunks…`);
         s.push(await speed(dialect, size, queries, fake.baseURL, log));
+        log(`  result: ${JSON.stringify(s[s.length - 1])}`);
       }
     }
     for (const size of pgliteSizes) {
