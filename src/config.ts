@@ -115,6 +115,18 @@ const EnvSchema = z.object({
   THREADLINE_SANDBOX_AFFINITY_WAIT_SECONDS: z.coerce.number().min(0.5).default(5),
   THREADLINE_CORS_ORIGINS: origins,
   THREADLINE_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.:[\]-]+$/i, 'expected host names'))),
+  // Vector search (README, "Vector stores"): no base URL = no embedder = keyword search alone.
+  THREADLINE_EMBEDDINGS_BASE_URL: optionalString.pipe(
+    z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:11434/v1' }).optional(),
+  ),
+  THREADLINE_EMBEDDINGS_API_KEY: optionalString,
+  THREADLINE_EMBEDDINGS_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  THREADLINE_EMBEDDINGS_DIMENSIONS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    // sqlite-vec and pgvector's indexed `vector` type both stop at 2,000 dimensions for an HNSW index.
+    z.coerce.number().int().min(1).max(2000).optional(),
+  ),
+  THREADLINE_EMBEDDINGS_BATCH_SIZE: z.coerce.number().int().min(1).max(2048).default(64),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -177,6 +189,19 @@ export interface Config {
   /** A separate listener for /metrics, /healthz and /readyz (the only HTTP a `threadline worker` serves). */
   metrics: { port: number | undefined; host: string };
   tracing: { otlpEndpoint: string | undefined; serviceName: string };
+  /** The OpenAI-compatible `/v1/embeddings` endpoint of vector search; undefined = keyword search only. */
+  embeddings: EmbeddingsConfig | undefined;
+}
+
+export interface EmbeddingsConfig {
+  /** e.g. `https://api.openai.com/v1` or Ollama's `http://127.0.0.1:11434/v1`. */
+  baseURL: string;
+  apiKey: string | undefined;
+  model: string;
+  /** Sent as `dimensions` when set (OpenAI's text-embedding-3 models shorten their vectors); otherwise the model's own. */
+  dimensions: number | undefined;
+  /** Texts per request. */
+  batchSize: number;
 }
 
 /**
@@ -316,6 +341,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metrics: { port: e.THREADLINE_METRICS_PORT, host: e.THREADLINE_METRICS_HOST },
     tracing: { otlpEndpoint: e.THREADLINE_OTLP_ENDPOINT, serviceName: e.THREADLINE_OTEL_SERVICE_NAME },
+    embeddings:
+      e.THREADLINE_EMBEDDINGS_BASE_URL === undefined
+        ? undefined
+        : {
+            baseURL: e.THREADLINE_EMBEDDINGS_BASE_URL.replace(/\/+$/, ''),
+            apiKey: e.THREADLINE_EMBEDDINGS_API_KEY,
+            model: e.THREADLINE_EMBEDDINGS_MODEL,
+            dimensions: e.THREADLINE_EMBEDDINGS_DIMENSIONS,
+            batchSize: e.THREADLINE_EMBEDDINGS_BATCH_SIZE,
+          },
   };
 }
 

@@ -33,7 +33,7 @@ import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
 import { templateUpgradeEngine } from './temporal/templateEngine';
 import { ingestionEngine } from './temporal/ingestionEngine';
-import { createSearchDeps } from './vectorStores/deps';
+import { createSearchDeps, searchDepsReady } from './vectorStores/deps';
 import { closeIngestThreads } from './vectorStores/ingestThreads';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
@@ -153,7 +153,10 @@ export async function startThreadline(
     });
     const announced = announceProviders(config, providers, logger);
     // Vector-store search and ingestion: keyword search always; vectors when an embeddings endpoint is set.
-    const search = createSearchDeps(config, db);
+    // One per process, shared by the API and the worker; the vector index checks itself in the background and
+    // logs whether search is hybrid or keyword-only (and why).
+    const search = createSearchDeps(config, db, logger);
+    cleanups.push(() => searchDepsReady(search));
     // Its database read must be over before the database closes (a quick start-stop, as in tests).
     cleanups.push(() => announced);
 

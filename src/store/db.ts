@@ -3,6 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { Pool, types as pgTypes } from 'pg';
+import * as sqliteVec from 'sqlite-vec';
 import type { DatabaseConfig } from '../config';
 import type { Database } from './schema';
 
@@ -33,6 +34,13 @@ export function createDb(config: DatabaseConfig): Db {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  try {
+    // Vector search's index (src/vectorStores/index/sqliteVec.ts). A platform without the prebuilt extension
+    // still runs, with keyword search: the vector index says why at boot.
+    sqliteVec.load(sqlite);
+  } catch {
+    // reported by the vector index's boot check
+  }
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
 }
 

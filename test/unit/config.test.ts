@@ -33,7 +33,38 @@ describe('settings', () => {
       },
       metrics: { port: undefined, host: '127.0.0.1' },
       tracing: { otlpEndpoint: undefined, serviceName: 'threadline' },
+      embeddings: undefined,
     });
+  });
+
+  it('configures an embeddings endpoint only when its base URL is set, and validates its settings', () => {
+    expect(loadConfig({ THREADLINE_EMBEDDINGS_MODEL: 'nomic-embed-text' }).embeddings).toBeUndefined();
+    expect(
+      loadConfig({
+        THREADLINE_EMBEDDINGS_BASE_URL: 'http://127.0.0.1:11434/v1/',
+        THREADLINE_EMBEDDINGS_MODEL: 'nomic-embed-text',
+      }).embeddings,
+    ).toEqual({
+      baseURL: 'http://127.0.0.1:11434/v1',
+      apiKey: undefined,
+      model: 'nomic-embed-text',
+      dimensions: undefined,
+      batchSize: 64,
+    });
+    expect(
+      loadConfig({
+        THREADLINE_EMBEDDINGS_BASE_URL: 'https://api.openai.com/v1',
+        THREADLINE_EMBEDDINGS_API_KEY: 'sk-test',
+        THREADLINE_EMBEDDINGS_DIMENSIONS: '256',
+      }).embeddings,
+    ).toMatchObject({ model: 'text-embedding-3-small', apiKey: 'sk-test', dimensions: 256 });
+    expect(() => loadConfig({ THREADLINE_EMBEDDINGS_BASE_URL: 'localhost:11434' })).toThrow(
+      /THREADLINE_EMBEDDINGS_BASE_URL="localhost:11434"/,
+    );
+    expect(() => loadConfig({ THREADLINE_EMBEDDINGS_DIMENSIONS: '0' })).toThrow(/THREADLINE_EMBEDDINGS_DIMENSIONS="0"/);
+    expect(() => loadConfig({ THREADLINE_EMBEDDINGS_DIMENSIONS: '4096' })).toThrow(
+      /THREADLINE_EMBEDDINGS_DIMENSIONS="4096"/,
+    );
   });
 
   it('keeps files in PostgreSQL by default when the database is PostgreSQL, and refuses that on SQLite', () => {
