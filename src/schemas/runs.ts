@@ -93,7 +93,12 @@ export type SubmitToolOutputsBody = z.infer<typeof SubmitToolOutputsBody>;
 
 const INCLUDE_VALUE = 'step_details.tool_calls[*].file_search.results[*].content';
 
-/** `include[]` as the SDKs send it (bracket encoding); its only allowed value is accepted and ignored. */
+/** `include[]` as the SDKs send it (bracket encoding); its only allowed value asks for file_search results' text. */
 export const IncludeQuery = z.object({
   'include[]': z.union([z.literal(INCLUDE_VALUE), z.array(z.literal(INCLUDE_VALUE))]).optional(),
 });
+
+/** Whether a parsed `include[]` asks for the text of file_search results on run steps. */
+export function includesResultContent(query: z.infer<typeof IncludeQuery>): boolean {
+  return query['include[]'] !== undefined;
+}
