@@ -23,6 +23,10 @@ export const ID_PREFIX = {
   project: 'proj_',
   apiKey: 'key_',
   provider: 'prov_',
+  vectorStore: 'vs_',
+  vectorStoreFileBatch: 'vsfb_',
+  // A vector-store file ingestion (the workflow id of one file's ingestion).
+  ingestion: 'vsing_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIX;

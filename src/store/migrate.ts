@@ -9,6 +9,7 @@ import * as m006 from './migrations/006_keys';
 import * as m007 from './migrations/007_tool_outputs';
 import * as m008 from './migrations/008_extensions';
 import * as m009 from './migrations/009_sandbox_sessions';
+import * as m010 from './migrations/010_vector_stores';
 import * as m011 from './migrations/011_tool_output_extras';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '007_tool_outputs': m007,
   '008_extensions': m008,
   '009_sandbox_sessions': m009,
+  '010_vector_stores': m010,
   '011_tool_output_extras': m011,
 };
 

@@ -143,6 +143,70 @@ export interface Database extends ExtensionTables {
   model_providers: ModelProviderTable;
   sandbox_sessions: SandboxSessionTable;
   run_launches: RunLaunchTable;
+  vector_stores: VectorStoreTable;
+  vector_store_files: VectorStoreFileTable;
+  vector_store_file_batches: VectorStoreFileBatchTable;
+  vector_store_file_contents: VectorStoreFileContentTable;
+  vector_store_chunks: VectorStoreChunkTable;
+}
+
+/** A vector store (migration 010). Counts, size and status are computed from its files on read. */
+export interface VectorStoreTable {
+  project_id: string;
+  id: string;
+  created_at: number;
+  name: string | null;
+  description: string | null;
+  metadata: string;
+  /** `expires_after.days` (anchor `last_active_at`); null: never expires. */
+  expires_after_days: number | null;
+  expires_at: number | null;
+  last_active_at: number;
+}
+
+/** A file in a vector store; `id` is the File's id. JSON: `last_error`, `attributes`, `chunking_strategy`. */
+export interface VectorStoreFileTable {
+  project_id: string;
+  vector_store_id: string;
+  id: string;
+  created_at: number;
+  status: string;
+  last_error: string | null;
+  attributes: string | null;
+  chunking_strategy: string;
+  usage_bytes: number;
+  batch_id: string | null;
+  /** The workflow that owns this row's ingestion (a re-added file gets a new one). */
+  ingestion_id: string;
+}
+
+export interface VectorStoreFileBatchTable {
+  project_id: string;
+  id: string;
+  vector_store_id: string;
+  created_at: number;
+  /** `in_progress` until every file has ended, or `cancelled`; counts are computed from the files. */
+  status: string;
+}
+
+/** The text extracted from a file in a store (what `GET …/files/{id}/content` returns). */
+export interface VectorStoreFileContentTable {
+  project_id: string;
+  vector_store_id: string;
+  file_id: string;
+  text: string;
+}
+
+/** An indexed chunk; `id` = `<store>:<file>:<index>`; `seq` keys the keyword index. */
+export interface VectorStoreChunkTable {
+  seq: Generated<number>;
+  id: string;
+  project_id: string;
+  vector_store_id: string;
+  file_id: string;
+  chunk_index: number;
+  text: string;
+  token_count: number;
 }
 
 /** An API key: only its SHA-256 is stored (migration 006). */

@@ -1,0 +1,196 @@
+import { DEFAULT_PROJECT_ID } from '../../src/store/projects';
+import { searchVectorStores } from '../../src/vectorStores/search';
+import type { Attributes } from '../../src/vectorStores/types';
+import { DIALECTS, startTestService, type TestService } from '../support/service';
+
+/**
+ * The search function against each database's real keyword index (FTS5, tsvector), on rows written directly:
+ * ranking, attribute filters in SQL, fusion of several queries, thresholds, and what is never shown.
+ */
+describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
+  let svc: TestService;
+  const now = Math.floor(Date.now() / 1000);
+  const store = 'vs_search_a';
+  const expired = 'vs_search_expired';
+
+  async function addFile(
+    storeId: string,
+    fileId: string,
+    status: string,
+    attributes: Attributes | null,
+    texts: string[],
+  ) {
+    const db = svc.running.db;
+    await db
+      .insertInto('files')
+      .values({
+        project_id: DEFAULT_PROJECT_ID,
+        id: fileId,
+        created_at: now,
+        bytes: 1,
+        filename: `${fileId}.txt`,
+        purpose: 'assistants',
+        mime_type: 'text/plain',
+        state: 'ready',
+        expires_at: null,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    await db
+      .insertInto('vector_store_files')
+      .values({
+        project_id: DEFAULT_PROJECT_ID,
+        vector_store_id: storeId,
+        id: fileId,
+        created_at: now,
+        status,
+        last_error: null,
+        attributes: attributes === null ? null : JSON.stringify(attributes),
+        chunking_strategy: '{}',
+        usage_bytes: 0,
+        batch_id: null,
+        ingestion_id: `ing_${fileId}`,
+      })
+      .execute();
+    await db
+      .insertInto('vector_store_chunks')
+      .values(
+        texts.map((text, i) => ({
+          id: `${storeId}:${fileId}:${i}`,
+          project_id: DEFAULT_PROJECT_ID,
+          vector_store_id: storeId,
+          file_id: fileId,
+          chunk_index: i,
+          text,
+          token_count: 10,
+        })),
+      )
+      .execute();
+  }
+
+  beforeAll(async () => {
+    svc = await startTestService(dialect, {}, { worker: false });
+    const db = svc.running.db;
+    for (const [id, expiresAt] of [
+      [store, null],
+      [expired, now - 10],
+    ] as const) {
+      await db
+        .insertInto('vector_stores')
+        .values({
+          project_id: DEFAULT_PROJECT_ID,
+          id,
+          created_at: now,
+          name: id,
+          description: null,
+          metadata: '{}',
+          expires_after_days: expiresAt === null ? null : 1,
+          expires_at: expiresAt,
+          last_active_at: now,
+        })
+        .execute();
+    }
+    await addFile(store, 'file-whales', 'completed', { genre: 'novel', year: 1851, public: true }, [
+      'Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.',
+      'The whale, the white whale, Moby Dick, was hunted by Captain Ahab.',
+    ]);
+    await addFile(store, 'file-pride', 'completed', { genre: 'novel', year: 1813, public: true }, [
+      'It is a truth universally acknowledged that a single man in possession of a good fortune must be in want of a wife.',
+    ]);
+    await addFile(store, 'file-manual', 'completed', { genre: 'manual', year: 2020, 'odd "key"': 'x' }, [
+      'To replace the whale-oil lamp, unscrew the base (counter-clockwise) and lift.',
+    ]);
+    await addFile(store, 'file-pending', 'in_progress', null, ['A whale that is still being indexed.']);
+    await addFile(expired, 'file-gone', 'completed', null, ['An expired whale.']);
+  });
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  const search = (queries: string[], extra: Partial<Parameters<typeof searchVectorStores>[1]> = {}) =>
+    searchVectorStores(
+      { db: svc.running.db },
+      { projectId: DEFAULT_PROJECT_ID, vectorStoreIds: [store, expired], queries, maxNumResults: 10, ...extra },
+    );
+
+  it('ranks chunks by their keywords, only from completed files of stores that have not expired', async () => {
+    const hits = await search(['white whale Ahab']);
+    expect(hits[0]).toMatchObject({
+      chunkId: `${store}:file-whales:1`,
+      fileId: 'file-whales',
+      filename: 'file-whales.txt',
+      vectorStoreId: store,
+      attributes: { genre: 'novel', year: 1851, public: true },
+      score: 1,
+    });
+    const files = hits.map((hit) => hit.fileId);
+    expect(files).toContain('file-manual');
+    expect(files).not.toContain('file-pending');
+    expect(files).not.toContain('file-gone');
+    for (const hit of hits) expect(hit.score).toBeGreaterThan(0);
+    for (const hit of hits) expect(hit.score).toBeLessThanOrEqual(1);
+  });
+
+  it('never lets query punctuation reach the index syntax', async () => {
+    for (const query of ['"whale', 'whale*', 'NEAR(whale', 'whale: -oil', "it's & | ! ()", '***', '']) {
+      await expect(search([query])).resolves.toBeInstanceOf(Array);
+    }
+    expect(await search(['***'])).toEqual([]);
+    expect((await search(['"whale-oil"']))[0]?.fileId).toBe('file-manual');
+  });
+
+  it('applies comparison and compound filters on attributes', async () => {
+    const ids = async (filters: Parameters<typeof search>[1]['filters']) =>
+      [...new Set((await search(['whale wife truth sea lamp'], { filters })).map((hit) => hit.fileId))].sort();
+    expect(await ids({ type: 'eq', key: 'genre', value: 'manual' })).toEqual(['file-manual']);
+    expect(await ids({ type: 'ne', key: 'genre', value: 'manual' })).toEqual(['file-pride', 'file-whales']);
+    expect(await ids({ type: 'lt', key: 'year', value: 1851 })).toEqual(['file-pride']);
+    expect(await ids({ type: 'gte', key: 'year', value: 1851 })).toEqual(['file-manual', 'file-whales']);
+    // A number never equals a string.
+    expect(await ids({ type: 'eq', key: 'year', value: '1851' })).toEqual([]);
+    expect(await ids({ type: 'eq', key: 'public', value: true })).toEqual(['file-pride', 'file-whales']);
+    expect(await ids({ type: 'eq', key: 'odd "key"', value: 'x' })).toEqual(['file-manual']);
+    expect(await ids({ type: 'in', key: 'year', value: [1813, 2020] })).toEqual(['file-manual', 'file-pride']);
+    expect(await ids({ type: 'nin', key: 'year', value: [1813, 2020] })).toEqual(['file-whales']);
+    expect(
+      await ids({
+        type: 'or',
+        filters: [
+          { type: 'eq', key: 'genre', value: 'manual' },
+          {
+            type: 'and',
+            filters: [
+              { type: 'eq', key: 'genre', value: 'novel' },
+              { type: 'lt', key: 'year', value: 1820 },
+            ],
+          },
+        ],
+      }),
+    ).toEqual(['file-manual', 'file-pride']);
+  });
+
+  it('fuses several queries, caps the results and applies the threshold after fusion', async () => {
+    const hits = await search(['Ishmael sea', 'fortune wife']);
+    const top = hits
+      .slice(0, 2)
+      .map((hit) => hit.fileId)
+      .sort();
+    expect(top).toEqual(['file-pride', 'file-whales']);
+    expect(await search(['whale'], { maxNumResults: 1 })).toHaveLength(1);
+    // Each query's best match scores 1; below it, scores fall with the rank.
+    expect(hits.slice(0, 2).map((hit) => hit.score)).toEqual([1, 1]);
+    const strict = await search(['Ishmael sea', 'fortune wife', 'lamp'], { scoreThreshold: 0.99 });
+    expect(strict.map((hit) => hit.chunkId).sort()).toEqual(
+      [`${store}:file-manual:0`, `${store}:file-pride:0`, `${store}:file-whales:0`].sort(),
+    );
+    for (const hit of strict) expect(hit.score).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('does not search another project', async () => {
+    const hits = await searchVectorStores(
+      { db: svc.running.db },
+      { projectId: 'proj_other', vectorStoreIds: [store], queries: ['whale'], maxNumResults: 10 },
+    );
+    expect(hits).toEqual([]);
+  });
+});
