@@ -23,6 +23,8 @@ import { createServices } from './services';
 import { adminService } from './services/admin';
 import { runRecovery, startLaunchSweeper } from './services/runRecovery';
 import { createStore, type Store } from './store';
+import { createSearchDeps } from './vectorStores/deps';
+import { searchVectorStores } from './vectorStores/search';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
 import { createTokenCounter } from './model/tokenPool';
@@ -35,6 +37,7 @@ import { templateUpgradeEngine } from './temporal/templateEngine';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
+import { fileSearchExecutor } from '../activities/fileSearch';
 
 /** How often each API process looks for runs whose workflow was never started. */
 const LAUNCH_SWEEP_INTERVAL_MS = 1_000;
@@ -159,6 +162,7 @@ export async function startThreadline(
       // The thread loads the tokenizer (a quarter of a second): at boot, not in the first run's model call. A
       // failure here shows again, with its run, at the first real count.
       void tokens.count(['warm up']).catch(() => undefined);
+      const searchDeps = createSearchDeps(config, db);
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
@@ -169,8 +173,13 @@ export async function startThreadline(
           model: { idleTimeoutMs: config.model.idleTimeoutMs },
           providers,
           tokens,
-          // code_interpreter runs on the sandbox workers (the workflow routes its calls there).
-          tools: toolServices({}, serverTools, config.sandbox.offered ? ['code_interpreter'] : []),
+          // file_search runs here, over the vector stores' index; code_interpreter runs on the sandbox workers
+          // (the workflow routes its calls there).
+          tools: toolServices(
+            { file_search: fileSearchExecutor(store, (request) => searchVectorStores(searchDeps, request)) },
+            serverTools,
+            config.sandbox.offered ? ['code_interpreter'] : [],
+          ),
         },
         tracing,
       });
