@@ -1,6 +1,6 @@
 import { DEFAULT_PROJECT_ID } from '../../src/store/projects';
 import { searchVectorStores } from '../../src/vectorStores/search';
-import type { Attributes } from '../../src/vectorStores/types';
+import type { Attributes, Filter } from '../../src/vectorStores/types';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
 
 /**
@@ -140,7 +140,7 @@ describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
   });
 
   it('applies comparison and compound filters on attributes', async () => {
-    const ids = async (filters: Parameters<typeof search>[1]['filters']) =>
+    const ids = async (filters: Filter) =>
       [...new Set((await search(['whale wife truth sea lamp'], { filters })).map((hit) => hit.fileId))].sort();
     expect(await ids({ type: 'eq', key: 'genre', value: 'manual' })).toEqual(['file-manual']);
     expect(await ids({ type: 'ne', key: 'genre', value: 'manual' })).toEqual(['file-pride', 'file-whales']);
