@@ -18,7 +18,7 @@ export interface TokenCounter {
  * Loads the thread's module. Built code (dist/) is JavaScript; when Threadline runs from its TypeScript
  * sources (the test suite), the thread compiles them as they load with @swc/core, as jest does.
  */
-const BOOTSTRAP = `
+export const TS_THREAD_BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
 if (workerData.entry.endsWith('.ts')) {
   const fs = require('node:fs');
@@ -43,7 +43,7 @@ export function createTokenCounter(): TokenCounter {
   };
 
   function start(): Worker {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { entry } });
+    const worker = new Worker(TS_THREAD_BOOTSTRAP, { eval: true, workerData: { entry } });
     worker.on('message', (response: CountResponse) => {
       const request = pending.get(response.id);
       if (!request) return;
