@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
+import { CreateToolResources, ReasoningEffort, ResponseFormat, Temperature, Tool, TopP } from './common';
 import { OptionalMetadataWithMemory } from './memory';
 import { CreateMessageBody } from './messages';
 import { CreateThreadBody } from './threads';
@@ -57,7 +57,7 @@ export type CreateRunBody = z.infer<typeof CreateRunBody>;
 export const CreateThreadAndRunBody = z.strictObject({
   ...runSettings,
   thread: CreateThreadBody.optional(),
-  tool_resources: ToolResources.nullable().optional(),
+  tool_resources: CreateToolResources.nullable().optional(),
 });
 export type CreateThreadAndRunBody = z.infer<typeof CreateThreadAndRunBody>;
 

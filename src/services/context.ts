@@ -6,6 +6,7 @@ import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
 import type { TemplateUpgradeEngine } from '../temporal/templateEngine';
 import type { ServerToolRegistry } from '../tools/server/registry';
+import type { VectorStoreMaker } from './fileSearchResources';
 
 /** Settings every new run gets from the server's configuration. */
 export interface RunSettings {
@@ -29,6 +30,8 @@ export interface ServiceDeps {
   /** The model provider table (which models a project can use). */
   providers: ProviderRegistry;
   extensions: ExtensionDeps;
+  /** Makes vector stores for `tool_resources.file_search.vector_stores` and file_search attachments. */
+  vectorStores?: VectorStoreMaker;
 }
 
 /** What the extensions beyond OpenAI's API need (README, "Extensions"). */

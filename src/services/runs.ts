@@ -23,6 +23,7 @@ import { runObject, runStepObject } from '../wire/runs';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
+import { addToThreadStore, fileSearchAttachments, resolveFileSearchResources } from './fileSearchResources';
 import { pageRequest } from './paging';
 import { assertRunCapacity } from './runQuota';
 import { runRecovery, LAUNCH_GRACE_MS } from './runRecovery';
@@ -151,6 +152,9 @@ export function runsService(deps: ServiceDeps) {
       const assistant = await requireAssistant(scope, body.assistant_id);
       await requireFiles(store, scope, messagesRefs(body.additional_messages, 'additional_messages'));
       await assertRunCapacity(store, scope);
+      // Files attached for file_search go into the thread's store before the run can search it.
+      const attached = fileSearchAttachments(body.additional_messages);
+      await addToThreadStore(store, deps.vectorStores, scope, threadId, attached);
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -167,10 +171,14 @@ export function runsService(deps: ServiceDeps) {
         ...toolResourceRefs(threadBody?.tool_resources, 'thread.tool_resources'),
         ...toolResourceRefs(tool_resources, 'tool_resources'),
       ]);
-      const thread = newThreadRows(scope, {
-        ...(threadBody ?? {}),
-        tool_resources: threadBody?.tool_resources ?? tool_resources,
-      });
+      const threadResources = await resolveFileSearchResources(
+        deps.vectorStores,
+        scope,
+        threadBody?.tool_resources ?? tool_resources,
+        threadBody?.tool_resources ? 'thread.tool_resources' : 'tool_resources',
+        fileSearchAttachments(threadBody?.messages),
+      );
+      const thread = newThreadRows(scope, { ...(threadBody ?? {}), tool_resources: threadResources });
       const row = runRow(scope, thread.row.id, assistant, overrides);
       return runObject(await launch(scope, row, [], thread));
     },

@@ -1,0 +1,121 @@
+import { sql } from 'kysely';
+import { badRequest } from '../errors';
+import type { ChunkingStrategy, InlineVectorStore, ToolResources } from '../schemas/common';
+import type { CreateMessageBody } from '../schemas/messages';
+import type { Store } from '../store';
+import { fromJson, toJson } from '../store/json';
+import type { RequestScope } from './context';
+
+/**
+ * What file_search's resources need from the vector stores (implemented by the vector store service): make a
+ * store with files and start their ingestion, and add files to a store. Both return once the rows are written;
+ * ingestion goes on durably on its own.
+ */
+export interface VectorStoreMaker {
+  create(
+    scope: RequestScope,
+    input: {
+      file_ids: string[];
+      chunking_strategy?: ChunkingStrategy;
+      metadata?: Record<string, string> | null;
+      expires_after?: { anchor: 'last_active_at'; days: number };
+      name?: string;
+    },
+  ): Promise<{ id: string }>;
+  addFiles(scope: RequestScope, vectorStoreId: string, fileIds: string[]): Promise<void>;
+}
+
+/** OpenAI: a thread's own store, made for message attachments, expires 7 days after its last activity. */
+export const THREAD_STORE_EXPIRY = { anchor: 'last_active_at', days: 7 } as const;
+
+/** The files messages attach for the file_search tool, in order, once each. */
+export function fileSearchAttachments(messages: CreateMessageBody[] | null | undefined): string[] {
+  const ids = (messages ?? []).flatMap((message) =>
+    (message.attachments ?? []).filter((a) => a.tools.some((t) => t.type === 'file_search')).map((a) => a.file_id),
+  );
+  return [...new Set(ids)];
+}
+
+function unsupported(param: string) {
+  return badRequest(
+    'creating vector stores is not available on this server (no vector store service is configured).',
+    param,
+    'unsupported_parameter',
+  );
+}
+
+/**
+ * `tool_resources` as stored for a new assistant or thread: a store given inline (`file_search.vector_stores`)
+ * is created with its files and replaced by its id; files attached to the thread's first messages for
+ * file_search go into the thread's store (the one given or made inline, else a new one that expires 7 days
+ * after its last activity). Called after the request was validated (files exist), before the row is written:
+ * a store is made only for a request that is otherwise good.
+ */
+export async function resolveFileSearchResources(
+  maker: VectorStoreMaker | undefined,
+  scope: RequestScope,
+  resources: ToolResources | null | undefined,
+  param: string,
+  attachments: string[] = [],
+): Promise<ToolResources | null | undefined> {
+  const inline = resources?.file_search?.vector_stores as InlineVectorStore[] | undefined;
+  const given = resources?.file_search?.vector_store_ids ?? [];
+  if (!inline?.length && (attachments.length === 0 || !maker)) return resources;
+  if (!maker) throw unsupported(`${param}.file_search.vector_stores`);
+  let id: string;
+  if (inline?.length) {
+    const [spec] = inline;
+    ({ id } = await maker.create(scope, {
+      file_ids: [...new Set([...(spec!.file_ids ?? []), ...attachments])],
+      chunking_strategy: spec!.chunking_strategy,
+      metadata: spec!.metadata,
+    }));
+  } else if (given.length > 0) {
+    id = given[0]!;
+    await maker.addFiles(scope, id, attachments);
+  } else {
+    ({ id } = await maker.create(scope, { file_ids: attachments, expires_after: THREAD_STORE_EXPIRY }));
+  }
+  return { ...(resources ?? {}), file_search: { vector_store_ids: [id] } };
+}
+
+/**
+ * Files attached to a new message of an existing thread for file_search go into the thread's store: the one
+ * its `tool_resources.file_search` names, or one made now (expiring 7 days after its last activity) and set on
+ * the thread. Two requests racing to make it: the thread keeps the first store set (compare-and-set on the
+ * stored resources), and the loser's files go into that one too.
+ */
+export async function addToThreadStore(
+  store: Store,
+  maker: VectorStoreMaker | undefined,
+  scope: RequestScope,
+  threadId: string,
+  fileIds: string[],
+): Promise<void> {
+  // Without a vector store service, attachments are kept on the message only (as before file_search existed).
+  if (fileIds.length === 0 || !maker) return;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const thread = await store.threads.find(scope.projectId, threadId);
+    if (!thread) return;
+    type Stored = { file_search?: { vector_store_ids?: string[] } } & Record<string, unknown>;
+    const resources = fromJson<Stored | null>(thread.tool_resources) ?? {};
+    const current = resources.file_search?.vector_store_ids?.[0];
+    if (current) return maker.addFiles(scope, current, fileIds);
+    const made = await maker.create(scope, { file_ids: fileIds, expires_after: THREAD_STORE_EXPIRY });
+    const next = toJson({ ...resources, file_search: { vector_store_ids: [made.id] } });
+    const result = await store.db
+      .updateTable('threads')
+      .set({ tool_resources: next })
+      .where('project_id', '=', scope.projectId)
+      .where('id', '=', threadId)
+      .where(
+        thread.tool_resources === null
+          ? sql<boolean>`tool_resources IS NULL`
+          : sql<boolean>`tool_resources = ${thread.tool_resources}`,
+      )
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) return;
+    // Lost the race: the other request's store is the thread's now; ours holds the same files and expires.
+  }
+  throw new Error(`thread ${threadId}: its tool_resources kept changing while its vector store was being set`);
+}
