@@ -76,6 +76,7 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
     if (queries.length === 0) note = 'No query was given: call file_search with {"queries": ["…"]}.';
     else if (vectorStoreIds.length === 0) note = 'There are no files to search in this conversation.';
     else {
+      await untilIngested(store, request.projectId, vectorStoreIds, request);
       const perQuery = await Promise.all(
         queries.map((query) =>
           search({
@@ -104,6 +105,37 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
       extras,
     };
   };
+}
+
+/** How long a search waits for files still being ingested into the run's stores (OpenAI: up to 60 s). */
+const INGESTION_WAIT_MS = 60_000;
+const INGESTION_POLL_MS = 200;
+
+/**
+ * Waits, heartbeating, while any file of the stores is still `in_progress` (attachments and inline stores
+ * start ingesting as the thread is made; OpenAI's runs polled for them up to 60 s). Past that the search
+ * goes on with what is indexed. Stops at once when the run is cancelled.
+ */
+async function untilIngested(
+  store: Store,
+  projectId: string,
+  vectorStoreIds: string[],
+  request: { heartbeat(): void; signal: AbortSignal },
+): Promise<void> {
+  const deadline = Date.now() + INGESTION_WAIT_MS;
+  while (Date.now() < deadline && !request.signal.aborted) {
+    const pending = await store.db
+      .selectFrom('vector_store_files')
+      .select('id')
+      .where('project_id', '=', projectId)
+      .where('vector_store_id', 'in', vectorStoreIds)
+      .where('status', '=', 'in_progress')
+      .limit(1)
+      .executeTakeFirst();
+    if (!pending) return;
+    request.heartbeat();
+    await new Promise((resolve) => setTimeout(resolve, INGESTION_POLL_MS));
+  }
 }
 
 /**

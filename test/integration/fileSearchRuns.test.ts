@@ -206,6 +206,35 @@ describe.each(DIALECTS)('file_search in runs (%s)', (dialect) => {
     expect(text.annotations).toEqual([expect.objectContaining({ file_citation: { file_id: manual } })]);
   });
 
+  it("waits for a file of the run's stores that is still being ingested, then finds it", async () => {
+    const [late] = await seedVectorStore(
+      svc,
+      'vs_fsrun_late',
+      [{ filename: 'late.txt', chunks: ['Starbuck was the first mate of the Pequod.'] }],
+      'in_progress',
+    );
+    const thread = await svc.openai.beta.threads.create({
+      messages: [{ role: 'user', content: 'Who was first mate?' }],
+      tool_resources: { file_search: { vector_store_ids: ['vs_fsrun_late'] } },
+    });
+    model.script(search('Starbuck first mate'), { kind: 'text', text: 'Starbuck{{cite:0}}.' });
+    const started = await svc.openai.beta.threads.runs.create(thread.id, { assistant_id: assistantId });
+    await model.waitForRequests(1);
+    // Ingestion finishes while the search waits for it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await svc.running.db
+      .updateTable('vector_store_files')
+      .set({ status: 'completed' })
+      .where('vector_store_id', '=', 'vs_fsrun_late')
+      .execute();
+    const done = await svc.openai.beta.threads.runs.poll(started.id, { thread_id: thread.id }, { pollIntervalMs: 50 });
+    expect(done.status).toBe('completed');
+    const [message] = (await svc.openai.beta.threads.messages.list(thread.id, { run_id: done.id })).data;
+    expect((message!.content[0] as TextContentBlock).text.annotations).toEqual([
+      expect.objectContaining({ file_citation: { file_id: late } }),
+    ]);
+  });
+
   it('streams the call as OpenAI did, and the citation as an annotation delta the SDK shows', async () => {
     const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'Stream it' }] });
     model.script(search('white whale Ahab'), { kind: 'text', text: 'Captain Ahab{{cite:0}} hunted it.' });

@@ -11,6 +11,7 @@ export async function seedVectorStore(
   svc: TestService,
   storeId: string,
   files: Array<{ filename: string; chunks: string[] }>,
+  status: 'completed' | 'in_progress' = 'completed',
 ): Promise<string[]> {
   const db = svc.running.db;
   const now = Math.floor(Date.now() / 1000);
@@ -42,7 +43,7 @@ export async function seedVectorStore(
         vector_store_id: storeId,
         id: uploaded.id,
         created_at: now,
-        status: 'completed',
+        status,
         last_error: null,
         attributes: null,
         chunking_strategy: '{}',
