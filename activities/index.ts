@@ -10,6 +10,8 @@ import { persistenceActivities } from './persistence';
 import { serverFunctionActivities } from './serverFunctions';
 import { templateActivities } from './templates';
 import { toolActivities } from './tools';
+import { vectorStoreActivities } from './vectorStores';
+import type { SearchDeps } from '../src/vectorStores/types';
 
 export interface ModelSettings {
   /** A stream silent this long is abandoned and retried (a hung endpoint must not hold a run forever). */
@@ -46,6 +48,8 @@ export interface ActivityDeps {
   providers: ProviderRegistry;
   /** Counts tokens off the event loop (prompt fitting; completions the endpoint reported no usage for). */
   tokens: TokenCounter;
+  /** Vector-store search and ingestion: the database, and the embedder and vector index when configured. */
+  search?: SearchDeps;
 }
 
 /**
@@ -61,5 +65,6 @@ export function createActivities(deps: ActivityDeps) {
     ...templateActivities(deps),
     ...sandboxRoutingActivities(deps),
     ...codeCallActivities(deps),
+    ...vectorStoreActivities(deps),
   };
 }

@@ -23,7 +23,6 @@ import { createServices } from './services';
 import { adminService } from './services/admin';
 import { runRecovery, startLaunchSweeper } from './services/runRecovery';
 import { createStore, type Store } from './store';
-import { createSearchDeps } from './vectorStores/deps';
 import { searchVectorStores } from './vectorStores/search';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
@@ -34,10 +33,15 @@ import { locateTemporalCli } from './temporal/cliLocator';
 import { startDevServer, type DevServer } from './temporal/devServer';
 import { runEngine } from './temporal/runEngine';
 import { templateUpgradeEngine } from './temporal/templateEngine';
+import { ingestionEngine } from './temporal/ingestionEngine';
+import { createSearchDeps } from './vectorStores/deps';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
 import { fileSearchExecutor } from '../activities/fileSearch';
+
+/** Files of one vector-store batch ingested at once (each parses on a thread of its own). */
+const INGESTION_CONCURRENCY = 4;
 
 /** How often each API process looks for runs whose workflow was never started. */
 const LAUNCH_SWEEP_INTERVAL_MS = 1_000;
@@ -149,6 +153,8 @@ export async function startThreadline(
       metrics,
     });
     const announced = announceProviders(config, providers, logger);
+    // Vector-store search and ingestion: keyword search always; vectors when an embeddings endpoint is set.
+    const search = createSearchDeps(config, db);
     // Its database read must be over before the database closes (a quick start-stop, as in tests).
     cleanups.push(() => announced);
 
@@ -162,7 +168,6 @@ export async function startThreadline(
       // The thread loads the tokenizer (a quarter of a second): at boot, not in the first run's model call. A
       // failure here shows again, with its run, at the first real count.
       void tokens.count(['warm up']).catch(() => undefined);
-      const searchDeps = createSearchDeps(config, db);
       worker = await startWorker({
         address: temporalAddress,
         namespace: config.temporal.namespace,
@@ -173,10 +178,11 @@ export async function startThreadline(
           model: { idleTimeoutMs: config.model.idleTimeoutMs },
           providers,
           tokens,
+          search,
           // file_search runs here, over the vector stores' index; code_interpreter runs on the sandbox workers
           // (the workflow routes its calls there).
           tools: toolServices(
-            { file_search: fileSearchExecutor(store, (request) => searchVectorStores(searchDeps, request)) },
+            { file_search: fileSearchExecutor(store, (request) => searchVectorStores(search, request)) },
             serverTools,
             config.sandbox.offered ? ['code_interpreter'] : [],
           ),
@@ -254,6 +260,11 @@ export async function startThreadline(
             heartbeatTimeoutMs: config.model.heartbeatTimeoutMs,
           }),
           serverTools,
+        },
+        vectorStores: {
+          ingestion: ingestionEngine(client, config.temporal.taskQueue),
+          search,
+          settings: { heartbeatTimeoutMs: config.model.heartbeatTimeoutMs, concurrency: INGESTION_CONCURRENCY },
         },
       };
       const services = createServices(serviceDeps);

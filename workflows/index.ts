@@ -5,3 +5,4 @@
  */
 export { runWorkflow } from './run';
 export { templateUpgradeWorkflow } from './templateUpgrade';
+export { vectorStoreBatchWorkflow, vectorStoreFileWorkflow } from './vectorStoreIngestion';

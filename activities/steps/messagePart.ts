@@ -79,7 +79,12 @@ export class MessagePart {
     await this.store.messages.upsert({ ...this.row, attempt: this.attempt });
     const step = runStepObject(this.step);
     const opened = messageObject(this.row);
-    const events = [stepStatus(step, 'created'), stepStatus(step), messageStatus(opened, 'created'), messageStatus(opened)];
+    const events = [
+      stepStatus(step, 'created'),
+      stepStatus(step),
+      messageStatus(opened, 'created'),
+      messageStatus(opened),
+    ];
     // The created message shows no content (the SDKs build it from deltas); its images come as the first delta.
     if (this.extras.images.length > 0) events.push(imageFilesDelta(this.ids.messageId, this.extras.images));
     return events;

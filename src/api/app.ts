@@ -24,6 +24,7 @@ import { operatorRouter } from './routes/operator';
 import { runsRouter } from './routes/runs';
 import { templatesRouter } from './routes/templates';
 import { threadsRouter } from './routes/threads';
+import { vectorStoresRouter } from './routes/vectorStores';
 
 export interface AppOptions {
   services: Services;
@@ -99,6 +100,7 @@ export function createApp({
   v1.use(runsRouter(services, contextualLogger(logger), streams));
   v1.use(threadsRouter(services));
   v1.use(messagesRouter(services));
+  v1.use(vectorStoresRouter(services));
   v1.use(templatesRouter(services)); // extension: assistant templates
   app.use('/v1', v1);
 

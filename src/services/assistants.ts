@@ -9,7 +9,7 @@ import type { AssistantTable } from '../store/schema';
 import { assistantObject, deletedObject, listEnvelope } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { requireFiles, toolResourceRefs } from './fileRefs';
-import { resolveFileSearchResources } from './fileSearchResources';
+import { resolveFileSearchResources, vectorStoreMaker } from './fileSearchResources';
 import { pageRequest } from './paging';
 import { templateAssistantsService } from './templateAssistants';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
@@ -31,7 +31,7 @@ export function assistantsService(deps: ServiceDeps) {
     async create(scope: RequestScope, body: CreateAssistantBody) {
       await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
       const resources = await resolveFileSearchResources(
-        deps.vectorStores,
+        vectorStoreMaker(deps),
         scope,
         body.tool_resources,
         'tool_resources',

@@ -4,9 +4,11 @@ import type { CodeInterpreterSettings } from '../sandbox/shared';
 import type { RunEventBus } from '../streaming/bus';
 import type { Store } from '../store';
 import type { RunEngine } from '../temporal/runEngine';
+import type { IngestionEngine } from '../temporal/ingestionEngine';
+import type { IngestionSettings } from '../temporal/ingestionShared';
 import type { TemplateUpgradeEngine } from '../temporal/templateEngine';
+import type { SearchDeps } from '../vectorStores/types';
 import type { ServerToolRegistry } from '../tools/server/registry';
-import type { VectorStoreMaker } from './fileSearchResources';
 
 /** Settings every new run gets from the server's configuration. */
 export interface RunSettings {
@@ -30,8 +32,14 @@ export interface ServiceDeps {
   /** The model provider table (which models a project can use). */
   providers: ProviderRegistry;
   extensions: ExtensionDeps;
-  /** Makes vector stores for `tool_resources.file_search.vector_stores` and file_search attachments. */
-  vectorStores?: VectorStoreMaker;
+  /** Vector stores: ingestion workflows, search (keyword, and vectors when configured), ingestion settings. */
+  vectorStores: VectorStoreEngines;
+}
+
+export interface VectorStoreEngines {
+  ingestion: IngestionEngine;
+  search: SearchDeps;
+  settings: IngestionSettings;
 }
 
 /** What the extensions beyond OpenAI's API need (README, "Extensions"). */

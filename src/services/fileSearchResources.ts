@@ -1,15 +1,14 @@
 import { sql } from 'kysely';
-import { badRequest } from '../errors';
 import type { ChunkingStrategy, InlineVectorStore, ToolResources } from '../schemas/common';
 import type { CreateMessageBody } from '../schemas/messages';
 import type { Store } from '../store';
 import { fromJson, toJson } from '../store/json';
-import type { RequestScope } from './context';
+import type { RequestScope, ServiceDeps } from './context';
+import { addFilesToVectorStore, createVectorStoreWithFiles, vectorStoreDeps } from './vectorStoreIngest';
 
 /**
- * What file_search's resources need from the vector stores (implemented by the vector store service): make a
- * store with files and start their ingestion, and add files to a store. Both return once the rows are written;
- * ingestion goes on durably on its own.
+ * What file_search's resources need from the vector stores: make a store with files and start their
+ * ingestion, and add files to a store. Both return once the rows are written; ingestion goes on durably.
  */
 export interface VectorStoreMaker {
   create(
@@ -19,10 +18,37 @@ export interface VectorStoreMaker {
       chunking_strategy?: ChunkingStrategy;
       metadata?: Record<string, string> | null;
       expires_after?: { anchor: 'last_active_at'; days: number };
-      name?: string;
     },
   ): Promise<{ id: string }>;
   addFiles(scope: RequestScope, vectorStoreId: string, fileIds: string[]): Promise<void>;
+}
+
+/** The maker over the vector store service (vectorStoreIngest.ts): files checked, ingestion started. */
+export function vectorStoreMaker(deps: ServiceDeps): VectorStoreMaker {
+  const stores = vectorStoreDeps(deps);
+  return {
+    async create(scope, input) {
+      const row = await createVectorStoreWithFiles(stores, scope, {
+        metadata: input.metadata,
+        expiresAfterDays: input.expires_after?.days ?? null,
+        files: input.file_ids.map((fileId, i) => ({
+          fileId,
+          param: `file_ids[${i}]`,
+          chunking: input.chunking_strategy,
+        })),
+      });
+      return { id: row.id };
+    },
+    async addFiles(scope, vectorStoreId, fileIds) {
+      // A file already in the store is left as it is (adding it again would ingest it afresh).
+      const fresh: string[] = [];
+      for (const fileId of fileIds) {
+        if (!(await deps.store.vectorStores.findFile(scope.projectId, vectorStoreId, fileId))) fresh.push(fileId);
+      }
+      const files = fresh.map((fileId) => ({ fileId, param: 'attachments' }));
+      if (files.length > 0) await addFilesToVectorStore(stores, scope, vectorStoreId, files);
+    },
+  };
 }
 
 /** OpenAI: a thread's own store, made for message attachments, expires 7 days after its last activity. */
@@ -36,14 +62,6 @@ export function fileSearchAttachments(messages: CreateMessageBody[] | null | und
   return [...new Set(ids)];
 }
 
-function unsupported(param: string) {
-  return badRequest(
-    'creating vector stores is not available on this server (no vector store service is configured).',
-    param,
-    'unsupported_parameter',
-  );
-}
-
 /**
  * `tool_resources` as stored for a new assistant or thread: a store given inline (`file_search.vector_stores`)
  * is created with its files and replaced by its id; files attached to the thread's first messages for
@@ -52,7 +70,7 @@ function unsupported(param: string) {
  * a store is made only for a request that is otherwise good.
  */
 export async function resolveFileSearchResources(
-  maker: VectorStoreMaker | undefined,
+  maker: VectorStoreMaker,
   scope: RequestScope,
   resources: ToolResources | null | undefined,
   param: string,
@@ -60,8 +78,7 @@ export async function resolveFileSearchResources(
 ): Promise<ToolResources | null | undefined> {
   const inline = resources?.file_search?.vector_stores as InlineVectorStore[] | undefined;
   const given = resources?.file_search?.vector_store_ids ?? [];
-  if (!inline?.length && (attachments.length === 0 || !maker)) return resources;
-  if (!maker) throw unsupported(`${param}.file_search.vector_stores`);
+  if (!inline?.length && attachments.length === 0) return resources;
   let id: string;
   if (inline?.length) {
     const [spec] = inline;
@@ -87,13 +104,12 @@ export async function resolveFileSearchResources(
  */
 export async function addToThreadStore(
   store: Store,
-  maker: VectorStoreMaker | undefined,
+  maker: VectorStoreMaker,
   scope: RequestScope,
   threadId: string,
   fileIds: string[],
 ): Promise<void> {
-  // Without a vector store service, attachments are kept on the message only (as before file_search existed).
-  if (fileIds.length === 0 || !maker) return;
+  if (fileIds.length === 0) return;
   for (let attempt = 0; attempt < 3; attempt++) {
     const thread = await store.threads.find(scope.projectId, threadId);
     if (!thread) return;

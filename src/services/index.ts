@@ -8,6 +8,8 @@ import { serverToolsService } from './serverTools';
 import { templateAssistantsService } from './templateAssistants';
 import { templatesService } from './templates';
 import { threadsService } from './threads';
+import { vectorStoreDeps } from './vectorStoreIngest';
+import { vectorStoresService } from './vectorStores';
 
 export function createServices(deps: ServiceDeps) {
   return {
@@ -20,6 +22,7 @@ export function createServices(deps: ServiceDeps) {
     templateAssistants: templateAssistantsService(deps),
     serverTools: serverToolsService(deps),
     files: filesService(deps),
+    vectorStores: vectorStoresService(vectorStoreDeps(deps)),
     models: modelsService(deps.providers),
   };
 }

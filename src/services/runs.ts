@@ -23,7 +23,12 @@ import { runObject, runStepObject } from '../wire/runs';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
-import { addToThreadStore, fileSearchAttachments, resolveFileSearchResources } from './fileSearchResources';
+import {
+  addToThreadStore,
+  fileSearchAttachments,
+  resolveFileSearchResources,
+  vectorStoreMaker,
+} from './fileSearchResources';
 import { pageRequest } from './paging';
 import { assertRunCapacity } from './runQuota';
 import { runRecovery, LAUNCH_GRACE_MS } from './runRecovery';
@@ -154,7 +159,7 @@ export function runsService(deps: ServiceDeps) {
       await assertRunCapacity(store, scope);
       // Files attached for file_search go into the thread's store before the run can search it.
       const attached = fileSearchAttachments(body.additional_messages);
-      await addToThreadStore(store, deps.vectorStores, scope, threadId, attached);
+      await addToThreadStore(store, vectorStoreMaker(deps), scope, threadId, attached);
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -172,7 +177,7 @@ export function runsService(deps: ServiceDeps) {
         ...toolResourceRefs(tool_resources, 'tool_resources'),
       ]);
       const threadResources = await resolveFileSearchResources(
-        deps.vectorStores,
+        vectorStoreMaker(deps),
         scope,
         threadBody?.tool_resources ?? tool_resources,
         threadBody?.tool_resources ? 'thread.tool_resources' : 'tool_resources',

@@ -9,7 +9,7 @@ import { deletedObject, listEnvelope, threadObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
-import { fileSearchAttachments, resolveFileSearchResources } from './fileSearchResources';
+import { fileSearchAttachments, resolveFileSearchResources, vectorStoreMaker } from './fileSearchResources';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
@@ -31,7 +31,8 @@ export function newThreadRows(
   };
 }
 
-export function threadsService({ store, vectorStores }: ServiceDeps) {
+export function threadsService(deps: ServiceDeps) {
+  const { store } = deps;
   const repo = store.threads;
 
   async function load(scope: RequestScope, id: string) {
@@ -48,7 +49,7 @@ export function threadsService({ store, vectorStores }: ServiceDeps) {
         ...messagesRefs(body.messages, 'messages'),
       ]);
       const tool_resources = await resolveFileSearchResources(
-        vectorStores,
+        vectorStoreMaker(deps),
         scope,
         body.tool_resources,
         'tool_resources',

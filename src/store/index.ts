@@ -19,6 +19,7 @@ import { templateUpgradesRepository } from './repositories/templateUpgrades';
 import { sandboxSessionsRepository } from './repositories/sandboxSessions';
 import { threadsRepository } from './repositories/threads';
 import { toolOutputsRepository } from './repositories/toolOutputs';
+import { vectorStoresRepository } from './repositories/vectorStores';
 
 /**
  * All repositories over one database handle; services receive this, never the raw handle. The bus, when
@@ -47,6 +48,7 @@ export function createStore(db: Db, bus: RunEventBus | undefined, files: FileLib
     providers: providersRepository(db),
     sandboxSessions: sandboxSessionsRepository(db),
     runLaunches: runLaunchesRepository(db),
+    vectorStores: vectorStoresRepository(db, postgres),
   };
 }
 

@@ -104,6 +104,10 @@ const SELECTED = sql`c.id, c.vector_store_id, c.file_id, c.text, f.attributes, f
 const JOINED = sql`JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
   LEFT JOIN files fl ON fl.id = c.file_id`;
 
+/**
+ * One query's keyword list. PostgreSQL ranks with ts_rank (term frequency, normalised by the log of the chunk's
+ * length); ts_rank_cd's cover density gives every chunk matching any one term of an OR query the same score.
+ */
 async function keywordList(db: Db, scope: Scope, query: string, limit: number): Promise<ChunkRow[]> {
   const terms = queryTerms(query);
   if (terms.length === 0) return [];
@@ -114,7 +118,7 @@ async function keywordList(db: Db, scope: Scope, query: string, limit: number): 
       CROSS JOIN to_tsquery('english', ${tsQueryExpression(terms)}) q
       ${JOINED}
       WHERE c.tsv @@ q AND ${visible(scope)}
-      ORDER BY ts_rank_cd(c.tsv, q) DESC, c.id
+      ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
       LIMIT ${limit}`.execute(db);
     return rows;
   }
