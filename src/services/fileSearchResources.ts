@@ -3,7 +3,7 @@ import type { ChunkingStrategy, InlineVectorStore, ToolResources } from '../sche
 import type { CreateMessageBody } from '../schemas/messages';
 import type { Store } from '../store';
 import { fromJson, toJson } from '../store/json';
-import type { RequestScope, ServiceDeps } from './context';
+import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { addFilesToVectorStore, createVectorStoreWithFiles, vectorStoreDeps } from './vectorStoreIngest';
 
 /**
@@ -20,7 +20,8 @@ export interface VectorStoreMaker {
       expires_after?: { anchor: 'last_active_at'; days: number };
     },
   ): Promise<{ id: string }>;
-  addFiles(scope: RequestScope, vectorStoreId: string, fileIds: string[]): Promise<void>;
+  /** False (nothing added) when the store is gone or expired: the caller makes a new one in its place. */
+  addFiles(scope: RequestScope, vectorStoreId: string, fileIds: string[]): Promise<boolean>;
 }
 
 /** The maker over the vector store service (vectorStoreIngest.ts): files checked, ingestion started. */
@@ -40,6 +41,8 @@ export function vectorStoreMaker(deps: ServiceDeps): VectorStoreMaker {
       return { id: row.id };
     },
     async addFiles(scope, vectorStoreId, fileIds) {
+      const target = await deps.store.vectorStores.findStore(scope.projectId, vectorStoreId);
+      if (!target || (target.expires_at !== null && target.expires_at <= nowSeconds())) return false;
       // A file already in the store is left as it is (adding it again would ingest it afresh).
       const fresh: string[] = [];
       for (const fileId of fileIds) {
@@ -47,6 +50,7 @@ export function vectorStoreMaker(deps: ServiceDeps): VectorStoreMaker {
       }
       const files = fresh.map((fileId) => ({ fileId, param: 'attachments' }));
       if (files.length > 0) await addFilesToVectorStore(stores, scope, vectorStoreId, files);
+      return true;
     },
   };
 }
@@ -87,9 +91,8 @@ export async function resolveFileSearchResources(
       chunking_strategy: spec!.chunking_strategy,
       metadata: spec!.metadata,
     }));
-  } else if (given.length > 0) {
+  } else if (given.length > 0 && (await maker.addFiles(scope, given[0]!, attachments))) {
     id = given[0]!;
-    await maker.addFiles(scope, id, attachments);
   } else {
     ({ id } = await maker.create(scope, { file_ids: attachments, expires_after: THREAD_STORE_EXPIRY }));
   }
@@ -99,7 +102,7 @@ export async function resolveFileSearchResources(
 /**
  * Files attached to a new message of an existing thread for file_search go into the thread's store: the one
  * its `tool_resources.file_search` names, or one made now (expiring 7 days after its last activity) and set on
- * the thread. Two requests racing to make it: the thread keeps the first store set (compare-and-set on the
+ * the thread — also in place of a named store that is gone or expired (a thread names at most one). Two requests racing to make it: the thread keeps the first store set (compare-and-set on the
  * stored resources), and the loser's files go into that one too.
  */
 export async function addToThreadStore(
@@ -116,7 +119,7 @@ export async function addToThreadStore(
     type Stored = { file_search?: { vector_store_ids?: string[] } } & Record<string, unknown>;
     const resources = fromJson<Stored | null>(thread.tool_resources) ?? {};
     const current = resources.file_search?.vector_store_ids?.[0];
-    if (current) return maker.addFiles(scope, current, fileIds);
+    if (current && (await maker.addFiles(scope, current, fileIds))) return;
     const made = await maker.create(scope, { file_ids: fileIds, expires_after: THREAD_STORE_EXPIRY });
     const next = toJson({ ...resources, file_search: { vector_store_ids: [made.id] } });
     const result = await store.db
