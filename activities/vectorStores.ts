@@ -19,6 +19,17 @@ export type StepResult = 'next' | 'stop';
  * stored and writes its own result in one transaction conditional on the file still being this ingestion's,
  * so a step retried after a crash redoes its work and replaces what the crashed attempt wrote.
  */
+/** Heartbeats every second while `work` runs on a thread (the activity's own loop is free to send them). */
+async function heartbeating<T>(work: Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 1_000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function vectorStoreActivities({ store, search }: ActivityDeps) {
   const repo = store.vectorStores;
 
@@ -57,9 +68,11 @@ export function vectorStoreActivities({ store, search }: ActivityDeps) {
       }
       let text: string;
       try {
-        text = await extractInThread(
-          { filename: opened.row.filename, mimeType: opened.row.mime_type, bytes: Buffer.concat(parts) },
-          Context.current().cancellationSignal,
+        text = await heartbeating(
+          extractInThread(
+            { filename: opened.row.filename, mimeType: opened.row.mime_type, bytes: Buffer.concat(parts) },
+            Context.current().cancellationSignal,
+          ),
         );
       } catch (error) {
         if (error instanceof IngestError) return fail(key, error);
@@ -72,7 +85,7 @@ export function vectorStoreActivities({ store, search }: ActivityDeps) {
     async chunkVectorStoreFile(input: IngestionKey & { chunking: ChunkingSettings }): Promise<StepResult> {
       const text = await repo.content(input);
       if (text === undefined || !(await repo.ingestionRow(input))) return 'stop';
-      const chunks = await chunkInThread(text, input.chunking, Context.current().cancellationSignal);
+      const chunks = await heartbeating(chunkInThread(text, input.chunking, Context.current().cancellationSignal));
       const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
       if (tokens > MAX_FILE_TOKENS) {
         return fail(

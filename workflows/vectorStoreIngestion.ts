@@ -30,7 +30,8 @@ export async function vectorStoreFileWorkflow(input: FileIngestionInput): Promis
   });
   // The API writes the file's row right after starting this workflow: wait for it up to about a minute.
   const claim = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
+    // One quick read: a worker that dies holding it is noticed within seconds.
+    startToCloseTimeout: '5 seconds',
     retry: {
       initialInterval: '200 milliseconds',
       backoffCoefficient: 2,
@@ -39,7 +40,7 @@ export async function vectorStoreFileWorkflow(input: FileIngestionInput): Promis
     },
   });
   const end = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: '10 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
 

@@ -95,6 +95,51 @@ const ROUTES: Record<string, Route> = {
     path: () => '/assistants',
     body: (o) => ({ model: 'gpt-4o', tool_resources: { code_interpreter: { file_ids: [o.file] } } }),
   },
+  'retrieve vector store': { method: 'GET', path: (o) => `/vector_stores/${o.vs}` },
+  'modify vector store': { method: 'POST', path: (o) => `/vector_stores/${o.vs}`, body: () => ({ name: 'taken' }) },
+  'delete vector store': { method: 'DELETE', path: (o) => `/vector_stores/${o.vs}` },
+  'search vector store': {
+    method: 'POST',
+    path: (o) => `/vector_stores/${o.vs}/search`,
+    body: () => ({ query: 'owned' }),
+  },
+  'list vector store files': { method: 'GET', path: (o) => `/vector_stores/${o.vs}/files` },
+  'add a file to its vector store': {
+    method: 'POST',
+    path: (o) => `/vector_stores/${o.vs}/files`,
+    body: (o) => ({ file_id: o.i_file }),
+  },
+  'add its file to my vector store': {
+    method: 'POST',
+    path: (o) => `/vector_stores/${o.i_vs}/files`,
+    body: (o) => ({ file_id: o.file }),
+  },
+  'retrieve vector store file': { method: 'GET', path: (o) => `/vector_stores/${o.vs}/files/${o.file}` },
+  'update vector store file': {
+    method: 'POST',
+    path: (o) => `/vector_stores/${o.vs}/files/${o.file}`,
+    body: () => ({ attributes: { taken: true } }),
+  },
+  'delete vector store file': { method: 'DELETE', path: (o) => `/vector_stores/${o.vs}/files/${o.file}` },
+  'vector store file content': { method: 'GET', path: (o) => `/vector_stores/${o.vs}/files/${o.file}/content` },
+  'create a file batch in its vector store': {
+    method: 'POST',
+    path: (o) => `/vector_stores/${o.vs}/file_batches`,
+    body: (o) => ({ file_ids: [o.i_file] }),
+  },
+  'batch its file into my vector store': {
+    method: 'POST',
+    path: (o) => `/vector_stores/${o.i_vs}/file_batches`,
+    body: (o) => ({ files: [{ file_id: o.file }] }),
+  },
+  'create a vector store with its file': {
+    method: 'POST',
+    path: () => '/vector_stores',
+    body: (o) => ({ file_ids: [o.file] }),
+  },
+  'retrieve file batch': { method: 'GET', path: (o) => `/vector_stores/${o.vs}/file_batches/${o.vsfb}` },
+  'cancel file batch': { method: 'POST', path: (o) => `/vector_stores/${o.vs}/file_batches/${o.vsfb}/cancel` },
+  'list file batch files': { method: 'GET', path: (o) => `/vector_stores/${o.vs}/file_batches/${o.vsfb}/files` },
   'retrieve template (extension)': { method: 'GET', path: (o) => `/assistant_templates/${o.template}` },
   'publish a template version (extension)': {
     method: 'POST',
@@ -164,9 +209,27 @@ describe.each(DIALECTS)('projects cannot see or touch each other’s objects (%s
     });
     const template = (await owner.http('POST', '/assistant_templates', { model: 'gpt-4o' })).body as { id: string };
     Object.assign(owned, { file: file.id, template: template.id });
+    const store = await owner.openai.vectorStores.create({ name: 'owned' });
+    const batch = await owner.openai.vectorStores.fileBatches.createAndPoll(
+      store.id,
+      { file_ids: [file.id] },
+      { pollIntervalMs: 50 },
+    );
+    expect(batch.file_counts.completed).toBe(1);
+    Object.assign(owned, { vs: store.id, vsfb: batch.id });
     const ownAssistant = await intruder.openai.beta.assistants.create({ model: 'gpt-4o' });
     const ownThread = await intruder.openai.beta.threads.create();
-    Object.assign(owned, { i_assistant: ownAssistant.id, i_thread: ownThread.id });
+    const ownFile = await intruder.openai.files.create({
+      file: await toFile(Buffer.from('intruder bytes'), 'mine.txt'),
+      purpose: 'assistants',
+    });
+    const ownStore = await intruder.openai.vectorStores.create({ name: 'mine' });
+    Object.assign(owned, {
+      i_assistant: ownAssistant.id,
+      i_thread: ownThread.id,
+      i_file: ownFile.id,
+      i_vs: ownStore.id,
+    });
   });
   afterAll(async () => {
     await svc?.stop();
@@ -187,6 +250,7 @@ describe.each(DIALECTS)('projects cannot see or touch each other’s objects (%s
     expect((await intruder.openai.beta.assistants.list()).data.map((a) => a.id)).toEqual([owned.i_assistant]);
     const threads = (await intruder.http('GET', '/threads')).body as { data: Array<{ id: string }> };
     expect(threads.data.map((t) => t.id)).toEqual([owned.i_thread]);
+    expect((await intruder.openai.vectorStores.list()).data.map((v) => v.id)).toEqual([owned.i_vs]);
   });
 
   it('left the owner’s objects exactly as they were, and the owner’s run still finishes', async () => {
@@ -194,6 +258,12 @@ describe.each(DIALECTS)('projects cannot see or touch each other’s objects (%s
     expect(Buffer.from(await (await owner.openai.files.content(owned.file!)).arrayBuffer()).toString()).toBe(
       'owned bytes',
     );
+    const store = await owner.openai.vectorStores.retrieve(owned.vs!);
+    expect(store).toMatchObject({ name: 'owned', file_counts: { completed: 1, total: 1 } });
+    const stored = await owner.openai.vectorStores.files.retrieve(owned.file!, { vector_store_id: owned.vs! });
+    expect(stored.attributes).toBeNull();
+    const hits = await owner.openai.vectorStores.search(owned.vs!, { query: 'owned bytes' });
+    expect(hits.data.map((hit) => hit.file_id)).toEqual([owned.file]);
     const template = (await owner.http('GET', `/assistant_templates/${owned.template}`)).body;
     expect(template).toMatchObject({ id: owned.template, latest_version: 1 });
     expect((await owner.openai.beta.threads.retrieve(owned.thread!)).metadata).toEqual({});

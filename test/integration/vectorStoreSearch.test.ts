@@ -1,6 +1,6 @@
 import { DEFAULT_PROJECT_ID } from '../../src/store/projects';
 import { searchVectorStores } from '../../src/vectorStores/search';
-import type { Attributes, Filter } from '../../src/vectorStores/types';
+import type { Attributes, Embedder, Filter, VectorIndex, VectorRow } from '../../src/vectorStores/types';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
 
 /**
@@ -184,6 +184,78 @@ describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
       [`${store}:file-manual:0`, `${store}:file-pride:0`, `${store}:file-whales:0`].sort(),
     );
     for (const hit of strict) expect(hit.score).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('fuses a vector list with the keyword list when an embedder and a vector index are given', async () => {
+    // A toy embedding (which of a few topics a text is about) and an in-memory index: the fusion and the
+    // checks on what the index returns are under test here, not the embeddings.
+    const topics = ['sea', 'marriage', 'lamp'];
+    const embedder: Embedder = {
+      model: 'toy',
+      dimensions: topics.length,
+      embed: (texts) =>
+        Promise.resolve(
+          texts.map((text) => {
+            const lower = text.toLowerCase();
+            return [
+              /sea|whale|ishmael|ocean/.test(lower) ? 1 : 0,
+              /wife|marriage|fortune|wed/.test(lower) ? 1 : 0,
+              /lamp|oil|light/.test(lower) ? 1 : 0,
+            ];
+          }),
+        ),
+    };
+    const rows: VectorRow[] = [];
+    const vectors: VectorIndex = {
+      upsert: (more) => {
+        rows.push(...more);
+        return Promise.resolve();
+      },
+      removeFile: () => Promise.resolve(),
+      removeStore: () => Promise.resolve(),
+      nearest: ({ projectId, vectorStoreIds, embedding, limit }) => {
+        const distance = (v: number[]) => v.reduce((sum, x, i) => sum + (x - embedding[i]!) ** 2, 0);
+        return Promise.resolve(
+          rows
+            .filter((row) => row.projectId === projectId && vectorStoreIds.includes(row.vectorStoreId))
+            .map((row) => ({ chunkId: row.chunkId, distance: distance(row.embedding) }))
+            .sort((a, b) => a.distance - b.distance || (a.chunkId < b.chunkId ? -1 : 1))
+            .slice(0, limit),
+        );
+      },
+    };
+    const chunks = await svc.running.db.selectFrom('vector_store_chunks').selectAll().execute();
+    const embeddings = await embedder.embed(chunks.map((chunk) => chunk.text));
+    await vectors.upsert(
+      chunks.map((chunk, i) => ({
+        chunkId: chunk.id,
+        projectId: chunk.project_id,
+        vectorStoreId: chunk.vector_store_id,
+        fileId: chunk.file_id,
+        embedding: embeddings[i]!,
+      })),
+    );
+    const hybrid = (queries: string[], extra: { filters?: Filter } = {}) =>
+      searchVectorStores(
+        { db: svc.running.db, embedder, vectors },
+        { projectId: DEFAULT_PROJECT_ID, vectorStoreIds: [store, expired], queries, maxNumResults: 10, ...extra },
+      );
+
+    // "wed" is no keyword of any chunk: only the vector list finds the marriage chunk, at half the score of a
+    // chunk first in both lists.
+    const wed = await hybrid(['wed']);
+    expect(wed[0]).toMatchObject({ fileId: 'file-pride' });
+    expect(wed[0]!.score).toBeCloseTo(0.5);
+    // First in both lists scores 1.
+    const both = await hybrid(['whale-oil lamp']);
+    expect(both[0]).toMatchObject({ fileId: 'file-manual', score: 1 });
+    // What the index returns is still held to the chunk rows: pending files, expired stores and filters.
+    const sea = await hybrid(['ocean']);
+    expect(sea.map((hit) => hit.fileId)).not.toContain('file-pending');
+    expect(sea.map((hit) => hit.fileId)).not.toContain('file-gone');
+    expect(sea.length).toBeGreaterThan(0);
+    const filtered = await hybrid(['ocean'], { filters: { type: 'eq', key: 'genre', value: 'manual' } });
+    expect(filtered.map((hit) => hit.fileId)).toEqual(['file-manual']);
   });
 
   it('does not search another project', async () => {
