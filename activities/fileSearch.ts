@@ -50,7 +50,7 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
   return async (request): Promise<ToolResult> => {
     const run = await store.runs.findById(request.projectId, request.runId);
     const declared = fromJson<DeclaredTool[]>(run?.tools ?? '[]').find((tool) => tool.type === 'file_search');
-    const settings = searchSettings(declared);
+    const settings = searchSettings(declared, run?.model);
     const steps = await store.runSteps.listForRun(request.projectId, request.runId);
     const counted = steps
       .filter((step) => step.type === 'tool_calls')
@@ -91,6 +91,7 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
       );
       request.heartbeat();
       hits = mergeHits(perQuery, settings.maxNumResults);
+      await touchSearched(store, request.projectId, vectorStoreIds);
     }
     const extras: FileSearchExtras = { number, fileIds: hits.map((hit) => hit.fileId) };
     return {
@@ -105,6 +106,19 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
       extras,
     };
   };
+}
+
+/**
+ * A run's search is activity on its stores: `last_active_at` moves, and so does the expiry of a store that
+ * expires after inactivity (a thread's own store lives 7 days past its last use). An expired store stays
+ * expired (it was not searched).
+ */
+async function touchSearched(store: Store, projectId: string, vectorStoreIds: string[]): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  for (const id of vectorStoreIds) {
+    const row = await store.vectorStores.findStore(projectId, id);
+    if (row && (row.expires_at === null || row.expires_at > now)) await store.vectorStores.touch(projectId, id, now);
+  }
 }
 
 /** How long a search waits for files still being ingested into the run's stores (OpenAI: up to 60 s). */

@@ -53,10 +53,18 @@ export interface SearchSettings {
 
 export const DEFAULT_MAX_NUM_RESULTS = 20;
 
-export function searchSettings(declared: { file_search?: FileSearchDeclared } | undefined): SearchSettings {
+/** OpenAI's default `max_num_results`: 20, but 5 for gpt-3.5-turbo models (their smaller context). */
+export function defaultMaxNumResults(model: string | undefined): number {
+  return model?.startsWith('gpt-3.5-turbo') ? 5 : DEFAULT_MAX_NUM_RESULTS;
+}
+
+export function searchSettings(
+  declared: { file_search?: FileSearchDeclared } | undefined,
+  model?: string,
+): SearchSettings {
   const options = declared?.file_search;
   return {
-    maxNumResults: options?.max_num_results ?? DEFAULT_MAX_NUM_RESULTS,
+    maxNumResults: options?.max_num_results ?? defaultMaxNumResults(model),
     ranker: options?.ranking_options?.ranker ?? 'auto',
     scoreThreshold: options?.ranking_options?.score_threshold ?? 0,
   };

@@ -186,6 +186,36 @@ describe.each(DIALECTS)('file_search resources (%s)', (dialect) => {
     ]);
   });
 
+  it("counts a run's search as activity on the thread's store: its 7-day expiry moves on", async () => {
+    const assistant = await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [{ type: 'file_search' }] });
+    const log = await upload('log.txt', 'The lighthouse keeper logs the weather at noon.');
+    const thread = await svc.openai.beta.threads.create({
+      messages: [{ role: 'user', content: 'Log', attachments: [{ file_id: log, tools: [{ type: 'file_search' }] }] }],
+    });
+    const storeId = storeOf(thread.tool_resources)!;
+    await ingested(storeId, 1);
+    // Last used a day ago (written directly: tests never wait on the clock).
+    const dayAgo = Math.floor(Date.now() / 1000) - 86_400;
+    await svc.running.db
+      .updateTable('vector_stores')
+      .set({ last_active_at: dayAgo, expires_at: dayAgo + 7 * 86_400 })
+      .where('id', '=', storeId)
+      .execute();
+    model.script(
+      { kind: 'tool_calls', calls: [{ name: 'file_search', arguments: '{"queries":["lighthouse"]}' }] },
+      { kind: 'text', text: 'Noon{{cite:0}}.' },
+    );
+    const run = await svc.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistant.id },
+      { pollIntervalMs: 50 },
+    );
+    expect(run.status).toBe('completed');
+    const after = await svc.openai.vectorStores.retrieve(storeId);
+    expect(after.last_active_at).toBeGreaterThan(dayAgo + 3600);
+    expect(after.expires_at).toBe(after.last_active_at! + 7 * 86_400);
+  });
+
   it('writes nothing when an inline store names a missing file', async () => {
     const before = (await svc.openai.vectorStores.list({ limit: 100 })).data.length;
     const res = await svc.http('POST', '/threads', {

@@ -7,6 +7,7 @@ import {
   withoutResultContent,
 } from '../../src/tools/fileSearchResults';
 import { messagePartsFor } from '../../src/tools';
+import { fileSearchAttachments } from '../../src/services/fileSearchResources';
 
 describe('file_search citations', () => {
   const annotate = citationAnnotator([
@@ -83,6 +84,33 @@ describe('file_search citations', () => {
   });
 });
 
+describe('file_search attachments', () => {
+  it('takes the files attached for file_search, in order, once each', () => {
+    expect(
+      fileSearchAttachments([
+        {
+          role: 'user',
+          content: 'a',
+          attachments: [
+            { file_id: 'file-1', tools: [{ type: 'file_search' }] },
+            { file_id: 'file-2', tools: [{ type: 'code_interpreter' }] },
+          ],
+        },
+        { role: 'user', content: 'b', attachments: null },
+        {
+          role: 'user',
+          content: 'c',
+          attachments: [
+            { file_id: 'file-3', tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] },
+            { file_id: 'file-1', tools: [{ type: 'file_search' }] },
+          ],
+        },
+      ]),
+    ).toEqual(['file-1', 'file-3']);
+    expect(fileSearchAttachments(undefined)).toEqual([]);
+  });
+});
+
 describe('file_search results', () => {
   const hit = (chunkId: string, score: number, fileId = 'file-1') => ({
     chunkId,
@@ -118,6 +146,9 @@ describe('file_search results', () => {
 
   it('applies the declared settings with OpenAI defaults', () => {
     expect(searchSettings(undefined)).toEqual({ maxNumResults: 20, ranker: 'auto', scoreThreshold: 0 });
+    expect(searchSettings(undefined, 'gpt-4o').maxNumResults).toBe(20);
+    expect(searchSettings(undefined, 'gpt-3.5-turbo-0125').maxNumResults).toBe(5);
+    expect(searchSettings({ file_search: { max_num_results: 9 } }, 'gpt-3.5-turbo').maxNumResults).toBe(9);
     expect(
       searchSettings({
         file_search: { max_num_results: 3, ranking_options: { ranker: 'default_2024_08_21', score_threshold: 0.4 } },
