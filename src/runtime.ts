@@ -35,6 +35,7 @@ import { runEngine } from './temporal/runEngine';
 import { templateUpgradeEngine } from './temporal/templateEngine';
 import { ingestionEngine } from './temporal/ingestionEngine';
 import { createSearchDeps } from './vectorStores/deps';
+import { closeIngestThreads } from './vectorStores/ingestThreads';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
@@ -165,6 +166,8 @@ export async function startThreadline(
       cleanups.push(() => Promise.resolve(unbridge()));
       const tokens = createTokenCounter();
       cleanups.push(() => tokens.close());
+      // Runs after the worker drained (cleanups run in reverse): no ingestion step is using them any more.
+      cleanups.push(() => closeIngestThreads());
       // The thread loads the tokenizer (a quarter of a second): at boot, not in the first run's model call. A
       // failure here shows again, with its run, at the first real count.
       void tokens.count(['warm up']).catch(() => undefined);

@@ -24,6 +24,7 @@ import {
 } from './vectorStoreIngest';
 
 const DAY_SECONDS = 86_400;
+const ACTIVITY_RESOLUTION_SECONDS = 60;
 
 /** The vector store endpoints (reference §1.7–1.9). Every id is looked up in the caller's project only. */
 export function vectorStoresService(deps: VectorStoreDeps) {
@@ -128,7 +129,7 @@ export function vectorStoresService(deps: VectorStoreDeps) {
     },
 
     async search(scope: RequestScope, id: string, body: SearchBody) {
-      await usableStore(scope, id);
+      const store = await usableStore(scope, id);
       const queries = typeof body.query === 'string' ? [body.query] : body.query;
       const hits = await searchVectorStores(deps.search, {
         projectId: scope.projectId,
@@ -139,7 +140,9 @@ export function vectorStoresService(deps: VectorStoreDeps) {
         scoreThreshold: body.ranking_options?.score_threshold,
         ranker: body.ranking_options?.ranker,
       });
-      await repo.touch(scope.projectId, id, nowSeconds());
+      // A search is activity (it moves the expiry), recorded at most once a minute: not a write per search.
+      const now = nowSeconds();
+      if (now - store.last_active_at >= ACTIVITY_RESOLUTION_SECONDS) await repo.touch(scope.projectId, id, now);
       return {
         object: 'vector_store.search_results.page' as const,
         // rewrite_query is accepted; queries are searched as given (README, "Vector stores").

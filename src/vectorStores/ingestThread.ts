@@ -1,11 +1,12 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { chunkText, type ChunkingStrategy } from './chunking';
 import { extractText, IngestError } from './extract';
 
 /**
- * One ingestion step on a thread of its own (started by ingestThreads.ts): parsing a PDF or chunking a long
- * text takes CPU seconds that must not stall the worker's event loop (heartbeats of every run it holds).
- * A thread per call also runs unpdf's dynamic imports outside any module sandbox (jest's, in the tests).
+ * An ingestion thread (started by ingestThreads.ts): parsing a PDF or chunking a long text takes CPU seconds
+ * that must not stall the worker's event loop (the heartbeats of every run it holds). Jobs arrive one at a
+ * time; the thread keeps its parsers and tokenizer loaded between them. Threads also run unpdf's dynamic
+ * imports outside any module sandbox (jest's, in the tests).
  */
 export type ThreadJob =
   | { op: 'extract'; filename: string; mimeType: string; bytes: Uint8Array }
@@ -14,6 +15,16 @@ export type ThreadJob =
 export type ThreadResult =
   | { ok: true; text?: string; chunks?: Array<{ text: string; tokens: number }> }
   | { ok: false; code: string | null; message: string };
+
+export interface ThreadRequest {
+  id: number;
+  job: ThreadJob;
+}
+
+export interface ThreadResponse {
+  id: number;
+  result: ThreadResult;
+}
 
 async function run(job: ThreadJob): Promise<ThreadResult> {
   try {
@@ -28,8 +39,9 @@ async function run(job: ThreadJob): Promise<ThreadResult> {
   }
 }
 
-const job = (workerData as { job?: ThreadJob } | undefined)?.job;
-if (parentPort && job) {
-  const port = parentPort;
-  void run(job).then((result) => port.postMessage(result));
+const port = parentPort;
+if (port) {
+  port.on('message', (request: ThreadRequest) => {
+    void run(request.job).then((result) => port.postMessage({ id: request.id, result } satisfies ThreadResponse));
+  });
 }

@@ -5,9 +5,23 @@
  */
 const MAX_TERMS = 64;
 
+/**
+ * English function words. They match nearly every chunk, so searching for them costs a scan of the whole
+ * index for almost no ranking signal (PostgreSQL's `english` configuration drops them too). A query made of
+ * nothing else keeps them.
+ */
+const STOP_WORDS = new Set(
+  (
+    'a an and are as at be but by for from has have he her his i if in into is it its me my no not of on or our ' +
+    'she so than that the their them then there these they this to was we were what when where which who whom ' +
+    'why will with you your do does did how can could would should about'
+  ).split(' '),
+);
+
 export function queryTerms(query: string): string[] {
-  const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-  return [...new Set(words)].slice(0, MAX_TERMS);
+  const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+  const meaningful = words.filter((word) => !STOP_WORDS.has(word));
+  return (meaningful.length > 0 ? meaningful : words).slice(0, MAX_TERMS);
 }
 
 /** FTS5: each term a quoted string (no quotes can occur inside one), OR-ed. Empty: nothing to match. */
