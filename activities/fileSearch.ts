@@ -111,15 +111,18 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
 /**
  * A run's search is activity on its stores: `last_active_at` moves, and so does the expiry of a store that
  * expires after inactivity (a thread's own store lives 7 days past its last use). An expired store stays
- * expired (it was not searched).
+ * expired (it was not searched). Recorded at most once a minute, as the search endpoint does.
  */
 async function touchSearched(store: Store, projectId: string, vectorStoreIds: string[]): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   for (const id of vectorStoreIds) {
     const row = await store.vectorStores.findStore(projectId, id);
-    if (row && (row.expires_at === null || row.expires_at > now)) await store.vectorStores.touch(projectId, id, now);
+    if (!row || (row.expires_at !== null && row.expires_at <= now)) continue;
+    if (now - row.last_active_at >= ACTIVITY_RESOLUTION_SECONDS) await store.vectorStores.touch(projectId, id, now);
   }
 }
+
+const ACTIVITY_RESOLUTION_SECONDS = 60;
 
 /** How long a search waits for files still being ingested into the run's stores (OpenAI: up to 60 s). */
 const INGESTION_WAIT_MS = 60_000;
