@@ -153,7 +153,8 @@ function toolResourcesSchema(inline: boolean) {
           ctx.addIssue({
             code: 'custom',
             path: ['vector_stores'],
-            message: 'vector_stores can only be given on create; attach an existing store with vector_store_ids.',
+            message:
+              'vector_stores can only be given when creating an assistant or a thread (not on modify, nor with a template); attach an existing store with vector_store_ids.',
             params: { openaiCode: 'unsupported_parameter' },
           });
         } else if (value.vector_store_ids != null) {

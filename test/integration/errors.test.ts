@@ -218,7 +218,7 @@ describe.each(DIALECTS)('errors in OpenAI shape (%s)', (dialect) => {
           tool_resources: { file_search: { vector_stores: [{ file_ids: [] }] } },
         }),
         400,
-        { param: 'tool_resources.file_search.vector_stores', message: /only be given on create/ },
+        { param: 'tool_resources.file_search.vector_stores', message: /only be given when creating/ },
       );
       expectError(
         await svc.http('POST', '/threads', {
