@@ -2,6 +2,7 @@ import type { FileCitationAnnotation, TextContentBlock } from 'openai/resources/
 import type { FileSearchToolCall, RunStep } from 'openai/resources/beta/threads/runs/steps';
 import { startFakeModel, type FakeModel, type Step, type ToolCallsStep } from '../support/fakeModel';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
+import { readSse } from '../support/sse';
 import { seedVectorStore } from '../support/vectorStores';
 
 /**
@@ -275,6 +276,70 @@ describe.each(DIALECTS)('file_search in runs (%s)', (dialect) => {
     expect(call!.file_search.results![0]!.content).toEqual([
       { type: 'text', text: 'The white whale, Moby Dick, was hunted by Captain Ahab.' },
     ]);
+  });
+
+  it('sends the file_search step and the citation in the exact wire shapes (raw SSE)', async () => {
+    const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'Raw' }] });
+    model.script(search('white whale Ahab'), { kind: 'text', text: 'Ahab{{cite:0}}' });
+    const res = await readSse(`${svc.baseURL}/threads/${thread.id}/runs`, {
+      method: 'POST',
+      body: { assistant_id: assistantId, stream: true },
+    });
+    const frames = res.frames
+      .filter((f) => f.event !== 'done')
+      .map((f) => ({ event: f.event, data: JSON.parse(f.data) as Record<string, unknown> }));
+    const toolStepId = frames.find(
+      (f) => f.event === 'thread.run.step.created' && (f.data.step_details as { type: string }).type === 'tool_calls',
+    )!.data.id as string;
+    const ofToolStep = frames.filter((f) => f.event.startsWith('thread.run.step.') && f.data.id === toolStepId);
+    expect(ofToolStep.map((f) => f.event)).toEqual([
+      'thread.run.step.created',
+      'thread.run.step.in_progress',
+      'thread.run.step.delta',
+      'thread.run.step.completed',
+    ]);
+    expect(ofToolStep[0]!.data.step_details).toEqual({ type: 'tool_calls', tool_calls: [] });
+    expect(ofToolStep[2]!.data).toEqual({
+      id: toolStepId,
+      object: 'thread.run.step.delta',
+      delta: {
+        step_details: {
+          type: 'tool_calls',
+          tool_calls: [{ index: 0, id: expect.stringMatching(/^call_/), type: 'file_search', file_search: {} }],
+        },
+      },
+    });
+    const completed = ofToolStep[3]!.data.step_details as { tool_calls: FileSearchToolCall[] };
+    expect(completed.tool_calls[0]!.file_search.results![0]).toEqual({
+      file_id: whales,
+      file_name: 'moby.txt',
+      score: 1,
+    });
+    const annotationDelta = frames.find(
+      (f) => f.event === 'thread.message.delta' && JSON.stringify(f.data).includes('"annotations":[{'),
+    )!;
+    expect(annotationDelta.data.delta).toEqual({
+      content: [
+        {
+          index: 0,
+          type: 'text',
+          text: {
+            annotations: [
+              {
+                index: 0,
+                type: 'file_citation',
+                text: '【0:0†source】',
+                file_citation: { file_id: whales },
+                start_index: 4,
+                end_index: 16,
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const order = frames.map((f) => f.event);
+    expect(order.indexOf('thread.message.completed')).toBeGreaterThan(frames.indexOf(annotationDelta));
   });
 
   it('streams results without their text when run create did not ask for it', async () => {
