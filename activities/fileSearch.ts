@@ -2,7 +2,14 @@ import type { Store } from '../src/store';
 import { fromJson } from '../src/store/json';
 import { callNumber, searchOutputText } from '../src/tools/citations';
 import type { FileSearchExtras } from '../src/tools/fileSearchTool';
-import { mergeHits, queriesOf, searchCall, searchSettings, type Hit } from '../src/tools/fileSearchResults';
+import {
+  mergeHits,
+  queriesOf,
+  resultsWithin,
+  searchCall,
+  searchSettings,
+  type Hit,
+} from '../src/tools/fileSearchResults';
 import type { DeclaredTool, ServerToolExecutor, ToolResult, ToolType } from '../src/tools';
 
 /** What one search asks the vector stores (the fields of `SearchRequest` in src/vectorStores/types.ts). */
@@ -46,7 +53,17 @@ export async function runVectorStoreIds(
  * merged and numbered for citation (citations.ts). Deterministic in what the database holds, so a retried
  * activity records the same result under the same numbers.
  */
-export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolExecutor {
+/**
+ * What sizes a call's output to the run's model: the tokens one call's results may take (a share of the
+ * model's context window: a run's own tool outputs are never truncated from its prompt, so 20 long chunks
+ * must not overflow a small local model), and a token counter.
+ */
+export interface OutputBudget {
+  tokensFor(run: { project_id: string; id: string; thread_id: string; model: string }): Promise<number>;
+  count(texts: string[]): Promise<number[]>;
+}
+
+export function fileSearchExecutor(store: Store, search: SearchFn, budget?: OutputBudget): ServerToolExecutor {
   return async (request): Promise<ToolResult> => {
     const run = await store.runs.findById(request.projectId, request.runId);
     const declared = fromJson<DeclaredTool[]>(run?.tools ?? '[]').find((tool) => tool.type === 'file_search');
@@ -91,6 +108,10 @@ export function fileSearchExecutor(store: Store, search: SearchFn): ServerToolEx
       );
       request.heartbeat();
       hits = mergeHits(perQuery, settings.maxNumResults);
+      if (budget && run && hits.length > 1) {
+        const costs = await budget.count(hits.map((hit) => `${hit.filename} ${hit.text}`));
+        hits = hits.slice(0, resultsWithin(costs, await budget.tokensFor(run)));
+      }
       await touchSearched(store, request.projectId, vectorStoreIds);
     }
     const extras: FileSearchExtras = { number, fileIds: hits.map((hit) => hit.fileId) };

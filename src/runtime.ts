@@ -185,7 +185,13 @@ export async function startThreadline(
           // file_search runs here, over the vector stores' index; code_interpreter runs on the sandbox workers
           // (the workflow routes its calls there).
           tools: toolServices(
-            { file_search: fileSearchExecutor(store, (request) => searchVectorStores(search, request)) },
+            {
+              file_search: fileSearchExecutor(store, (request) => searchVectorStores(search, request), {
+                // A quarter of the model's window per call: room for the thread, other calls and the answer.
+                tokensFor: async (run) => Math.floor((await providers.forRun(run)).contextWindowTokens / 4),
+                count: (texts) => tokens.count(texts),
+              }),
+            },
             serverTools,
             config.sandbox.offered ? ['code_interpreter'] : [],
           ),

@@ -116,3 +116,17 @@ export function withoutResultContent<T>(details: T): T {
     ),
   } as T;
 }
+
+/**
+ * How many of the results (best first) the model is given: as many as fit in `budget` tokens together
+ * (`tokens[i]`: what result i costs in the output), and at least the best one. The rest are left out of the
+ * output and the step alike, so every marker the model sees names a result the step shows.
+ */
+export function resultsWithin(tokens: number[], budget: number): number {
+  let used = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    used += tokens[i]!;
+    if (used > budget) return Math.max(1, i);
+  }
+  return tokens.length;
+}

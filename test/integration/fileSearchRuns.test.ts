@@ -354,3 +354,49 @@ describe.each(DIALECTS)('file_search in runs (%s)', (dialect) => {
     for (const result of call!.file_search.results!) expect(result).not.toHaveProperty('content');
   });
 });
+
+/**
+ * A run's own tool outputs are never truncated from its prompt, so a search must not hand a small local model
+ * more than its window holds: each call's results take at most a quarter of the model's context window.
+ */
+describe('file_search on a small context window', () => {
+  let svc: TestService;
+  let model: FakeModel;
+  beforeAll(async () => {
+    model = await startFakeModel();
+    svc = await startTestService('sqlite', { OPENAI_BASE_URL: model.baseURL, THREADLINE_MODEL_CONTEXT_TOKENS: '2048' });
+  });
+  afterAll(async () => {
+    await svc?.stop();
+    await model?.close();
+  });
+
+  it('gives the model only the best results that fit, and the step shows the same ones', async () => {
+    // Six chunks of about 150 tokens, all matching: 20 would be ~900 tokens, over 2048 / 4.
+    const chunk = (n: number) =>
+      `Lighthouse ${n}. ` + 'The lamp turns all night over the rocks and the sea. '.repeat(12);
+    await seedVectorStore(svc, 'vs_small_window', [
+      { filename: 'lights.txt', chunks: Array.from({ length: 6 }, (_, i) => chunk(i)) },
+    ]);
+    const assistant = await svc.openai.beta.assistants.create({
+      model: 'gpt-4o',
+      tools: [{ type: 'file_search' }],
+      tool_resources: { file_search: { vector_store_ids: ['vs_small_window'] } },
+    });
+    const thread = await svc.openai.beta.threads.create({ messages: [{ role: 'user', content: 'Lamps?' }] });
+    model.script(search('lighthouse lamp'), { kind: 'text', text: 'They turn{{cite:0}}.' });
+    const run = await svc.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistant.id },
+      { pollIntervalMs: 50 },
+    );
+    expect(run.status).toBe('completed');
+    const [call] = searchCalls((await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data);
+    const kept = call!.file_search.results!.length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(6);
+    const output = model.requests[1]!.body.messages.at(-1)!.content as string;
+    expect(output).toContain(`【0:${kept - 1}†source】`);
+    expect(output).not.toContain(`【0:${kept}†source】`);
+  });
+});

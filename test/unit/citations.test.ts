@@ -2,6 +2,7 @@ import { callNumber, citationAnnotator, citationMarker, searchOutputText } from 
 import {
   mergeHits,
   queriesOf,
+  resultsWithin,
   searchCall,
   searchSettings,
   withoutResultContent,
@@ -134,6 +135,14 @@ describe('file_search results', () => {
     ]);
     // ties in a fixed order, whatever order the queries came back in
     expect(mergeHits([[hit('y', 0.5)], [hit('x', 0.5)]], 5).map((h) => h.chunkId)).toEqual(['x', 'y']);
+  });
+
+  it('gives the model as many results as fit its budget, at least the best one', () => {
+    expect(resultsWithin([10, 10, 10], 100)).toBe(3);
+    expect(resultsWithin([10, 10, 10], 25)).toBe(2);
+    expect(resultsWithin([10, 10, 10], 20)).toBe(2);
+    expect(resultsWithin([500, 10], 100)).toBe(1);
+    expect(resultsWithin([], 100)).toBe(0);
   });
 
   it('reads queries from the shapes models send', () => {
