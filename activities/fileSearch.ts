@@ -178,8 +178,9 @@ async function untilIngested(
 
 /**
  * The built-ins a run's model step may be offered: the worker's, less file_search while the run has no vector
- * store to search (an assistant declaring file_search with no files gets a plain chat, not a tool that can
- * only answer "nothing to search"). Read at each model step, so a store attached mid-run is offered next step.
+ * store to search — none named, or only ones deleted or expired (an assistant declaring file_search with no
+ * files gets a plain chat, not a tool that can only answer "nothing to search"). Read at each model step, so a
+ * store attached mid-run is offered at the next one.
  */
 export async function availableForRun(
   store: Store,
@@ -187,6 +188,10 @@ export async function availableForRun(
   run: { project_id: string; assistant_id: string; thread_id: string },
 ): Promise<ReadonlySet<ToolType>> {
   if (!available.has('file_search')) return available;
-  if ((await runVectorStoreIds(store, run.project_id, run.assistant_id, run.thread_id)).length > 0) return available;
+  const now = Math.floor(Date.now() / 1000);
+  for (const id of await runVectorStoreIds(store, run.project_id, run.assistant_id, run.thread_id)) {
+    const row = await store.vectorStores.findStore(run.project_id, id);
+    if (row && (row.expires_at === null || row.expires_at > now)) return available;
+  }
   return new Set([...available].filter((type) => type !== 'file_search'));
 }
