@@ -7,6 +7,7 @@ import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { FunctionToolCall, RunState, ServerToolCall, Usage } from '../src/temporal/shared';
 import { toolbox, type DeclaredTool, type StoredToolChoice, type Toolbox } from '../src/tools';
+import { availableForRun } from './fileSearch';
 import type { ActivityDeps } from './index';
 import { persistRunState } from './persistence';
 import { messageExtras } from './steps/messageExtras';
@@ -76,7 +77,7 @@ export function modelActivities({ store, model, logger, tools, providers, tokens
       const declared = fromJson<DeclaredTool[]>(run.tools);
       const functionNames = declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : []));
       const serverFunctions = await tools.serverFunctions?.functionsNamed(run.project_id, functionNames);
-      const offered = toolbox(declared, tools.available, serverFunctions);
+      const offered = toolbox(declared, await availableForRun(store, tools.available, run), serverFunctions);
       const provider = await providers.forRun(run);
       const context = await buildContext(
         store,

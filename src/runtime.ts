@@ -23,6 +23,7 @@ import { createServices } from './services';
 import { adminService } from './services/admin';
 import { runRecovery, startLaunchSweeper } from './services/runRecovery';
 import { createStore, type Store } from './store';
+import { searchVectorStores } from './vectorStores/search';
 import { RunEventBus } from './streaming/bus';
 import { listenForRunEvents } from './streaming/pgListener';
 import { createTokenCounter } from './model/tokenPool';
@@ -38,6 +39,7 @@ import { closeIngestThreads } from './vectorStores/ingestThreads';
 import { serverToolRegistry } from './tools/server/registry';
 import { installTemporalRuntime, startWorker, type RunningWorker } from './temporal/worker';
 import { toolServices } from '../activities';
+import { fileSearchExecutor } from '../activities/fileSearch';
 
 /** Files of one vector-store batch ingested at once (each parses on a thread of its own). */
 const INGESTION_CONCURRENCY = 4;
@@ -183,8 +185,19 @@ export async function startThreadline(
           providers,
           tokens,
           search,
-          // code_interpreter runs on the sandbox workers (the workflow routes its calls there).
-          tools: toolServices({}, serverTools, config.sandbox.offered ? ['code_interpreter'] : []),
+          // file_search runs here, over the vector stores' index; code_interpreter runs on the sandbox workers
+          // (the workflow routes its calls there).
+          tools: toolServices(
+            {
+              file_search: fileSearchExecutor(store, (request) => searchVectorStores(search, request), {
+                // A quarter of the model's window per call: room for the thread, other calls and the answer.
+                tokensFor: async (run) => Math.floor((await providers.forRun(run)).contextWindowTokens / 4),
+                count: (texts) => tokens.count(texts),
+              }),
+            },
+            serverTools,
+            config.sandbox.offered ? ['code_interpreter'] : [],
+          ),
         },
         tracing,
       });

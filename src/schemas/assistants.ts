@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
+import { CreateToolResources, ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
 import { OptionalMetadataWithMemory } from './memory';
 
 /** The settings an assistant has (shared with create-from-template, an extension). */
@@ -16,7 +16,12 @@ export const assistantFields = {
   response_format: ResponseFormat.nullable().optional(),
 };
 
-export const CreateAssistantBody = z.strictObject({ model: z.string().min(1), ...assistantFields });
+export const CreateAssistantBody = z.strictObject({
+  model: z.string().min(1),
+  ...assistantFields,
+  // Only create makes vector stores on the fly (the spec's ModifyAssistantRequest takes ids).
+  tool_resources: CreateToolResources.nullable().optional(),
+});
 export type CreateAssistantBody = z.infer<typeof CreateAssistantBody>;
 
 export const ModifyAssistantBody = z.strictObject({ model: z.string().min(1).optional(), ...assistantFields });

@@ -96,35 +96,84 @@ export const TopP = z.number().min(0).max(1).nullable().optional();
 
 const VectorStoreIds = z.array(z.string().startsWith('vs_')).max(1);
 
-/**
- * `tool_resources` as accepted on create and modify (file ids and vector store ids only). Every level may be
- * null: AutoGen sends `{"code_interpreter": {"file_ids": [...]}, "file_search": null}` (a pydantic dump).
- */
-export const ToolResources = z.strictObject({
-  code_interpreter: z
-    .strictObject({ file_ids: z.array(z.string().startsWith('file-')).max(20).nullable().optional() })
-    .nullable()
-    .optional(),
-  file_search: z
-    .strictObject({
-      vector_store_ids: VectorStoreIds.nullable().optional(),
-      // Creating vector stores inline needs the vector store API, which Threadline does not have yet:
-      // refuse it loudly rather than drop it.
-      vector_stores: z.array(z.unknown()).max(1).optional(),
-    })
-    .superRefine((value, ctx) => {
-      if (value.vector_stores !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['vector_stores'],
-          message: 'creating vector stores inline is not supported by this server yet.',
-          params: { openaiCode: 'unsupported_parameter' },
-        });
-      }
-    })
-    .nullable()
-    .optional(),
+/** How a vector store cuts its files: OpenAI's `auto` (800 tokens, 400 overlap) or `static` with its bounds. */
+export const ChunkingStrategy = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('auto') }),
+  z.strictObject({
+    type: z.literal('static'),
+    static: z
+      .strictObject({
+        max_chunk_size_tokens: z.number().int().min(100).max(4096),
+        chunk_overlap_tokens: z.number().int().min(0),
+      })
+      .superRefine((value, ctx) => {
+        if (value.chunk_overlap_tokens > value.max_chunk_size_tokens / 2) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['chunk_overlap_tokens'],
+            message: 'chunk_overlap_tokens must not exceed half of max_chunk_size_tokens.',
+          });
+        }
+      }),
+  }),
+]);
+export type ChunkingStrategy = z.infer<typeof ChunkingStrategy>;
+
+/** A vector store created on the fly with an assistant or a thread (`tool_resources.file_search.vector_stores[]`). */
+export const InlineVectorStore = z.strictObject({
+  file_ids: z.array(z.string().startsWith('file-')).max(10_000).optional(),
+  chunking_strategy: ChunkingStrategy.optional(),
+  metadata: OptionalMetadata,
 });
+export type InlineVectorStore = z.infer<typeof InlineVectorStore>;
+
+/**
+ * `tool_resources` as accepted: file ids and vector store ids, and on create (`inline`) vector stores to make
+ * on the fly — `vector_store_ids` or `vector_stores`, not both (the spec's oneOf), at most one store. Modify
+ * only takes ids (the spec's ModifyAssistantRequest / ModifyThreadRequest). Every level may be null: AutoGen
+ * sends `{"code_interpreter": {"file_ids": [...]}, "file_search": null}` (a pydantic dump).
+ */
+function toolResourcesSchema(inline: boolean) {
+  return z.strictObject({
+    code_interpreter: z
+      .strictObject({ file_ids: z.array(z.string().startsWith('file-')).max(20).nullable().optional() })
+      .nullable()
+      .optional(),
+    file_search: z
+      .strictObject({
+        vector_store_ids: VectorStoreIds.nullable().optional(),
+        vector_stores: z
+          .array(inline ? InlineVectorStore : z.unknown())
+          .max(1)
+          .optional(),
+      })
+      .superRefine((value, ctx) => {
+        if (value.vector_stores === undefined) return;
+        if (!inline) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['vector_stores'],
+            message:
+              'vector_stores can only be given when creating an assistant or a thread (not on modify, nor with a template); attach an existing store with vector_store_ids.',
+            params: { openaiCode: 'unsupported_parameter' },
+          });
+        } else if (value.vector_store_ids != null) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['vector_stores'],
+            message: 'give either vector_store_ids or vector_stores, not both.',
+          });
+        }
+      })
+      .nullable()
+      .optional(),
+  });
+}
+
+/** `tool_resources` on modify (and templates): ids only. */
+export const ToolResources = toolResourcesSchema(false);
+/** `tool_resources` on create: ids, or vector stores to make with the assistant or thread. */
+export const CreateToolResources = toolResourcesSchema(true);
 export type ToolResources = z.infer<typeof ToolResources>;
 
 export const ReasoningEffort = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ReasoningEffort, ResponseFormat, Temperature, Tool, ToolResources, TopP } from './common';
+import { CreateToolResources, ReasoningEffort, ResponseFormat, Temperature, Tool, TopP } from './common';
 import { OptionalMetadataWithMemory } from './memory';
 import { CreateMessageBody } from './messages';
 import { CreateThreadBody } from './threads';
@@ -57,7 +57,7 @@ export type CreateRunBody = z.infer<typeof CreateRunBody>;
 export const CreateThreadAndRunBody = z.strictObject({
   ...runSettings,
   thread: CreateThreadBody.optional(),
-  tool_resources: ToolResources.nullable().optional(),
+  tool_resources: CreateToolResources.nullable().optional(),
 });
 export type CreateThreadAndRunBody = z.infer<typeof CreateThreadAndRunBody>;
 
@@ -93,7 +93,12 @@ export type SubmitToolOutputsBody = z.infer<typeof SubmitToolOutputsBody>;
 
 const INCLUDE_VALUE = 'step_details.tool_calls[*].file_search.results[*].content';
 
-/** `include[]` as the SDKs send it (bracket encoding); its only allowed value is accepted and ignored. */
+/** `include[]` as the SDKs send it (bracket encoding); its only allowed value asks for file_search results' text. */
 export const IncludeQuery = z.object({
   'include[]': z.union([z.literal(INCLUDE_VALUE), z.array(z.literal(INCLUDE_VALUE))]).optional(),
 });
+
+/** Whether a parsed `include[]` asks for the text of file_search results on run steps. */
+export function includesResultContent(query: z.infer<typeof IncludeQuery>): boolean {
+  return query['include[]'] !== undefined;
+}

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { OptionalMetadata, ToolResources } from './common';
+import { CreateToolResources, OptionalMetadata, ToolResources } from './common';
 import { CreateMessageBody } from './messages';
 
 export const CreateThreadBody = z.strictObject({
   messages: z.array(CreateMessageBody).max(32).optional(),
-  tool_resources: ToolResources.nullable().optional(),
+  tool_resources: CreateToolResources.nullable().optional(),
   metadata: OptionalMetadata,
 });
 export type CreateThreadBody = z.infer<typeof CreateThreadBody>;

@@ -9,6 +9,7 @@ import type { AssistantTable } from '../store/schema';
 import { assistantObject, deletedObject, listEnvelope } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { requireFiles, toolResourceRefs } from './fileRefs';
+import { resolveFileSearchResources, vectorStoreMaker } from './fileSearchResources';
 import { pageRequest } from './paging';
 import { templateAssistantsService } from './templateAssistants';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
@@ -29,6 +30,12 @@ export function assistantsService(deps: ServiceDeps) {
   return {
     async create(scope: RequestScope, body: CreateAssistantBody) {
       await requireFiles(store, scope, toolResourceRefs(body.tool_resources, 'tool_resources'));
+      const resources = await resolveFileSearchResources(
+        vectorStoreMaker(deps),
+        scope,
+        body.tool_resources,
+        'tool_resources',
+      );
       const { id, createdAt } = newObjectId('assistant');
       await repo.insert({
         project_id: scope.projectId,
@@ -39,7 +46,7 @@ export function assistantsService(deps: ServiceDeps) {
         description: body.description ?? null,
         instructions: body.instructions ?? null,
         tools: toJson(body.tools ?? []),
-        tool_resources: toolResourcesJson(body.tool_resources),
+        tool_resources: toolResourcesJson(resources),
         metadata: toJson(body.metadata ?? {}),
         temperature: body.temperature ?? null,
         top_p: body.top_p ?? null,

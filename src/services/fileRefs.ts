@@ -14,7 +14,15 @@ const at = (base: string, rest: string) => (base === '' ? rest : `${base}.${rest
 
 export function toolResourceRefs(resources: ToolResources | null | undefined, base: string): FileRef[] {
   const ids = resources?.code_interpreter?.file_ids ?? [];
-  return ids.map((id, i) => ({ id, param: at(base, `code_interpreter.file_ids[${i}]`) }));
+  const refs = ids.map((id, i) => ({ id, param: at(base, `code_interpreter.file_ids[${i}]`) }));
+  // Files of vector stores made on the fly (create only; modify refuses `vector_stores` at validation).
+  const inline = (resources?.file_search?.vector_stores ?? []) as Array<{ file_ids?: string[] } | null>;
+  inline.forEach((store, s) =>
+    (store?.file_ids ?? []).forEach((id, i) =>
+      refs.push({ id, param: at(base, `file_search.vector_stores[${s}].file_ids[${i}]`) }),
+    ),
+  );
+  return refs;
 }
 
 /** `attachments[].file_id` and `image_file` parts of one message. */

@@ -9,6 +9,7 @@ import type { MessageTable } from '../store/schema';
 import { deletedObject, listEnvelope, messageObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { messageRefs, requireFiles } from './fileRefs';
+import { addToThreadStore, fileSearchAttachments, vectorStoreMaker } from './fileSearchResources';
 import { pageRequest } from './paging';
 import { runRecovery } from './runRecovery';
 
@@ -78,6 +79,8 @@ export function messagesService(deps: ServiceDeps) {
       if (await recovery.releasedBy(scope.projectId, activeRunId))
         ({ activeRunId } = await repo.insertIfThreadIdle(row));
       if (activeRunId) throw badRequest(`Can't add messages to ${threadId} while a run ${activeRunId} is active.`);
+      // Files attached for file_search go into the thread's own store (made on demand).
+      await addToThreadStore(store, vectorStoreMaker(deps), scope, threadId, fileSearchAttachments([body]));
       return messageObject(await load(scope, threadId, row.id));
     },
 

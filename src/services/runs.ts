@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RunStep } from 'openai/resources/beta/threads/runs/steps';
 import type { Insertable } from 'kysely';
 import { badRequest, notFound } from '../errors';
 import { newObjectId } from '../ids';
@@ -10,16 +11,24 @@ import { insertLaunch, type RunLaunch } from '../store/runLaunch';
 import type { AssistantRow } from '../store/repositories/assistants';
 import type { ThreadRow } from '../store/repositories/threads';
 import type { RunRow } from '../store/repositories/runs';
+import type { RunStepRow } from '../store/repositories/runSteps';
 import type { MessageTable, RunTable } from '../store/schema';
 import { runCreated, runStatus, threadCreated } from '../streaming/events';
 import { followRun, type FollowSink } from '../streaming/follow';
 import { RunWorkflowClosed } from '../temporal/runEngine';
 import { TERMINAL_STATUSES, type RunState, type RunStatus } from '../temporal/shared';
 import { listEnvelope, threadObject } from '../wire/objects';
+import { withoutResultContent } from '../tools/fileSearchResults';
 import { runObject, runStepObject } from '../wire/runs';
 import { nowSeconds, type RequestScope, type ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
+import {
+  addToThreadStore,
+  fileSearchAttachments,
+  resolveFileSearchResources,
+  vectorStoreMaker,
+} from './fileSearchResources';
 import { pageRequest } from './paging';
 import { assertRunCapacity } from './runQuota';
 import { runRecovery, LAUNCH_GRACE_MS } from './runRecovery';
@@ -148,6 +157,9 @@ export function runsService(deps: ServiceDeps) {
       const assistant = await requireAssistant(scope, body.assistant_id);
       await requireFiles(store, scope, messagesRefs(body.additional_messages, 'additional_messages'));
       await assertRunCapacity(store, scope);
+      // Files attached for file_search go into the thread's store before the run can search it.
+      const attached = fileSearchAttachments(body.additional_messages);
+      await addToThreadStore(store, vectorStoreMaker(deps), scope, threadId, attached);
       const messages = (body.additional_messages ?? []).map((message) => newMessageRow(scope, threadId, message));
       const row = runRow(scope, threadId, assistant, body);
       return runObject(await launch(scope, row, messages));
@@ -164,10 +176,14 @@ export function runsService(deps: ServiceDeps) {
         ...toolResourceRefs(threadBody?.tool_resources, 'thread.tool_resources'),
         ...toolResourceRefs(tool_resources, 'tool_resources'),
       ]);
-      const thread = newThreadRows(scope, {
-        ...(threadBody ?? {}),
-        tool_resources: threadBody?.tool_resources ?? tool_resources,
-      });
+      const threadResources = await resolveFileSearchResources(
+        vectorStoreMaker(deps),
+        scope,
+        threadBody?.tool_resources ?? tool_resources,
+        threadBody?.tool_resources ? 'thread.tool_resources' : 'tool_resources',
+        fileSearchAttachments(threadBody?.messages),
+      );
+      const thread = newThreadRows(scope, { ...(threadBody ?? {}), tool_resources: threadResources });
       const row = runRow(scope, thread.row.id, assistant, overrides);
       return runObject(await launch(scope, row, [], thread));
     },
@@ -272,22 +288,32 @@ export function runsService(deps: ServiceDeps) {
       });
     },
 
-    async listSteps(scope: RequestScope, threadId: string, runId: string, query: ListQuery) {
+    /** `includeContent`: `include[]=step_details.tool_calls[*].file_search.results[*].content` was asked. */
+    async listSteps(scope: RequestScope, threadId: string, runId: string, query: ListQuery, includeContent = false) {
       await load(scope, threadId, runId);
       const page = await pageRequest(query, 'step_', (cursor) =>
         store.runSteps.position(scope.projectId, runId, cursor),
       );
       const { rows, hasMore } = await store.runSteps.page(scope.projectId, runId, page);
-      return listEnvelope(rows.map(runStepObject), hasMore);
+      return listEnvelope(
+        rows.map((row) => stepShown(row, includeContent)),
+        hasMore,
+      );
     },
 
-    async retrieveStep(scope: RequestScope, threadId: string, runId: string, stepId: string) {
+    async retrieveStep(scope: RequestScope, threadId: string, runId: string, stepId: string, includeContent = false) {
       await load(scope, threadId, runId);
       const row = await store.runSteps.find(scope.projectId, runId, stepId);
       if (!row) throw notFound('run step', stepId);
-      return runStepObject(row);
+      return stepShown(row, includeContent);
     },
   };
+}
+
+/** A step as the API shows it: file_search results carry their text only when `include[]` asked for it. */
+function stepShown(row: RunStepRow, includeContent: boolean): RunStep {
+  const step = runStepObject(row);
+  return includeContent ? step : { ...step, step_details: withoutResultContent(step.step_details) };
 }
 
 /**

@@ -9,6 +9,7 @@ import { deletedObject, listEnvelope, threadObject } from '../wire/objects';
 import type { RequestScope, ServiceDeps } from './context';
 import { newMessageRow } from './messages';
 import { messagesRefs, requireFiles, toolResourceRefs } from './fileRefs';
+import { fileSearchAttachments, resolveFileSearchResources, vectorStoreMaker } from './fileSearchResources';
 import { pageRequest } from './paging';
 import { mergeToolResources, toolResourcesJson } from './toolResources';
 
@@ -30,7 +31,8 @@ export function newThreadRows(
   };
 }
 
-export function threadsService({ store }: ServiceDeps) {
+export function threadsService(deps: ServiceDeps) {
+  const { store } = deps;
   const repo = store.threads;
 
   async function load(scope: RequestScope, id: string) {
@@ -46,7 +48,14 @@ export function threadsService({ store }: ServiceDeps) {
         ...toolResourceRefs(body.tool_resources, 'tool_resources'),
         ...messagesRefs(body.messages, 'messages'),
       ]);
-      const { row, messages } = newThreadRows(scope, body);
+      const tool_resources = await resolveFileSearchResources(
+        vectorStoreMaker(deps),
+        scope,
+        body.tool_resources,
+        'tool_resources',
+        fileSearchAttachments(body.messages),
+      );
+      const { row, messages } = newThreadRows(scope, { ...body, tool_resources });
       await repo.insertWithMessages(row, messages);
       return threadObject(await load(scope, row.id));
     },

@@ -1,10 +1,14 @@
 import type { FileSearchToolCall } from 'openai/resources/beta/threads/runs/steps';
+import { citationAnnotator, type CitableCall } from './citations';
 import type { ToolKind } from './types';
+
+/** What a file_search call recorded beyond its step (the `extras` of its result): what its markers resolve to. */
+export type FileSearchExtras = CitableCall;
 
 const DESCRIPTION =
   "Searches the files the user and the assistant provided (the assistant's and the conversation's vector " +
-  'stores). Give one or more search queries. Results come back numbered; cite a result you use with its ' +
-  'marker, e.g. 【4:0†source】.';
+  'stores). Give one or more search queries (several phrasings of the question find more). Each result comes ' +
+  'back under its marker, e.g. 【4:0†source】; when you use a result, cite it by copying its marker exactly.';
 
 /** OpenAI's file_search: queries over the run's vector stores, executed on the server. */
 export const fileSearchTool: ToolKind<FileSearchToolCall> = {
@@ -35,4 +39,10 @@ export const fileSearchTool: ToolKind<FileSearchToolCall> = {
   readDelta: () => ({}),
   stored: (call) => ({ id: call.id, type: 'file_search', file_search: {} }),
   toPrompt: (_call, _name, result) => ({ arguments: result?.arguments ?? '{}', output: result?.output ?? '' }),
+  // The markers the model copied from the results become file_citation annotations (citations.ts).
+  messageParts: (results) => ({
+    annotate: citationAnnotator(
+      results.map((r) => r.extras as FileSearchExtras | null).filter((e): e is FileSearchExtras => e !== null),
+    ),
+  }),
 };

@@ -1,12 +1,14 @@
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { DIALECTS, startTestService, type TestService } from '../support/service';
+import { seedVectorStore } from '../support/vectorStores';
 
 /**
- * Declaring a built-in tool is never fatal. When this server cannot run code_interpreter or file_search (here:
- * the code interpreter switched off, THREADLINE_CODE_INTERPRETER=off, and no file_search executor), a run that
- * declares them is a plain chat in which the model is not offered that tool — the programs our users bring
- * (hchatgpt's default assistant, LangChain's notebook example, AutoGen's code_interpreter agent) then get their
- * plain reply.
+ * Declaring a built-in tool is never fatal. When a run cannot use code_interpreter or file_search (here: the
+ * code interpreter switched off, THREADLINE_CODE_INTERPRETER=off, and no vector store on the assistant or the
+ * thread, so nothing for file_search to search), a run that declares them is a plain chat in which the model is
+ * not offered that tool — the programs our users bring (hchatgpt's default assistant, LangChain's notebook
+ * example, AutoGen's code_interpreter agent) then get their plain reply. Once a store is there, file_search is
+ * offered (last test; fileSearchRuns.test.ts runs it).
  */
 const weather = {
   type: 'function' as const,
@@ -146,5 +148,39 @@ describe.each(DIALECTS)('runs that declare built-in tools this server cannot run
       },
       { role: 'tool', tool_call_id: 'call_oslo', content: '-5C' },
     ]);
+  });
+
+  it('offers file_search once the thread has a live vector store, not for a missing or expired one', async () => {
+    const assistant = await svc.openai.beta.assistants.create({
+      model: 'gpt-4o',
+      tools: [{ type: 'code_interpreter' }, { type: 'file_search' }],
+    });
+    const offeredWith = async (storeId: string) => {
+      model.reset();
+      const thread = await svc.openai.beta.threads.create({
+        messages: [{ role: 'user', content: 'Search my notes' }],
+        tool_resources: { file_search: { vector_store_ids: [storeId] } },
+      });
+      model.script({ kind: 'text', text: 'Nothing to look up.' });
+      const run = await svc.openai.beta.threads.runs.createAndPoll(
+        thread.id,
+        { assistant_id: assistant.id },
+        { pollIntervalMs: 50 },
+      );
+      expect(run.status).toBe('completed');
+      return model.requests[0]!.body.tools;
+    };
+    await seedVectorStore(svc, 'vs_builtin_notes', [{ filename: 'notes.txt', chunks: ['notes'] }]);
+    await seedVectorStore(svc, 'vs_builtin_expired', [{ filename: 'old.txt', chunks: ['old'] }]);
+    await svc.running.db
+      .updateTable('vector_stores')
+      .set({ expires_after_days: 1, expires_at: Math.floor(Date.now() / 1000) - 10 })
+      .where('id', '=', 'vs_builtin_expired')
+      .execute();
+    expect(await offeredWith('vs_builtin_notes')).toEqual([
+      expect.objectContaining({ type: 'function', function: expect.objectContaining({ name: 'file_search' }) }),
+    ]);
+    expect(await offeredWith('vs_builtin_missing')).toBeUndefined();
+    expect(await offeredWith('vs_builtin_expired')).toBeUndefined();
   });
 });

@@ -211,14 +211,29 @@ describe.each(DIALECTS)('errors in OpenAI shape (%s)', (dialect) => {
       expect((await svc.openai.beta.threads.messages.list(thread.id)).data).toEqual([]);
     });
 
-    it('refuses inline vector store creation, which this server does not support yet', async () => {
+    it('refuses inline vector stores on modify, and beside vector_store_ids on create', async () => {
+      const thread = await svc.openai.beta.threads.create();
       expectError(
-        await svc.http('POST', '/threads', { tool_resources: { file_search: { vector_stores: [{ file_ids: [] }] } } }),
+        await svc.http('POST', `/threads/${thread.id}`, {
+          tool_resources: { file_search: { vector_stores: [{ file_ids: [] }] } },
+        }),
         400,
-        {
-          param: 'tool_resources.file_search.vector_stores',
-          message: /not supported/,
-        },
+        { param: 'tool_resources.file_search.vector_stores', message: /only be given when creating/ },
+      );
+      expectError(
+        await svc.http('POST', '/threads', {
+          tool_resources: { file_search: { vector_store_ids: ['vs_a'], vector_stores: [{ file_ids: [] }] } },
+        }),
+        400,
+        { param: 'tool_resources.file_search.vector_stores', message: /either vector_store_ids or vector_stores/ },
+      );
+      expectError(
+        await svc.http('POST', '/assistants', {
+          model: 'gpt-4o',
+          tool_resources: { file_search: { vector_stores: [{ file_ids: [] }, { file_ids: [] }] } },
+        }),
+        400,
+        { param: 'tool_resources.file_search.vector_stores' },
       );
     });
 

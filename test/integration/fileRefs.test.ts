@@ -174,18 +174,25 @@ describe.each(DIALECTS)('file ids named in requests (%s)', (dialect) => {
       });
     });
 
-    it('still takes vector_store_ids, and still refuses inline vector_stores', async () => {
+    it('takes vector_store_ids, and refuses inline vector_stores naming a missing file or on modify', async () => {
       const kept = await svc.openai.beta.assistants.create({
         model: 'gpt-4o',
         tool_resources: { file_search: { vector_store_ids: ['vs_kept'] } },
       });
       expect(kept.tool_resources).toEqual({ file_search: { vector_store_ids: ['vs_kept'] } });
-      const inline = await svc.http('POST', '/assistants', {
+      const missing = await svc.http('POST', '/assistants', {
         model: 'gpt-4o',
+        tool_resources: { file_search: { vector_stores: [{ file_ids: [file, MISSING] }] } },
+      });
+      expect(missing.status).toBe(404);
+      expect(missing.body).toMatchObject({
+        error: { param: 'tool_resources.file_search.vector_stores[0].file_ids[1]' },
+      });
+      const onModify = await svc.http('POST', `/assistants/${kept.id}`, {
         tool_resources: { file_search: { vector_stores: [{ file_ids: [file] }] } },
       });
-      expect(inline.status).toBe(400);
-      expect(inline.body).toMatchObject({ error: { param: 'tool_resources.file_search.vector_stores' } });
+      expect(onModify.status).toBe(400);
+      expect(onModify.body).toMatchObject({ error: { param: 'tool_resources.file_search.vector_stores' } });
     });
   });
 

@@ -8,6 +8,7 @@ import { startFakeModel, type FakeModel } from '../support/fakeModel';
 import { startOperatorWorker, type OperatorWorker } from '../support/operatorWorker';
 import { eventually, startTestService, type TestService } from '../support/service';
 import { startToolEndpoint, type ToolEndpoint } from '../support/toolEndpoint';
+import { seedVectorStore } from '../support/vectorStores';
 
 const WORKFLOWS = path.resolve(__dirname, '../../workflows');
 const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
@@ -43,6 +44,7 @@ describe('run workflow replay', () => {
     let assistantId: string;
     let serverToolAssistantId: string;
     let codeAssistantId: string;
+    let searchAssistantId: string;
     let operator: OperatorWorker;
     const operatorQueue = `replay-operator-${process.pid}`;
     const tool = {
@@ -98,6 +100,16 @@ describe('run workflow replay', () => {
       ).id;
       codeAssistantId = (
         await svc.openai.beta.assistants.create({ model: 'gpt-4o', tools: [tool, { type: 'code_interpreter' }] })
+      ).id;
+      await seedVectorStore(svc, 'vs_replay_books', [
+        { filename: 'moby.txt', chunks: ['The white whale was hunted by Captain Ahab.'] },
+      ]);
+      searchAssistantId = (
+        await svc.openai.beta.assistants.create({
+          model: 'gpt-4o',
+          tools: [tool, { type: 'file_search' }],
+          tool_resources: { file_search: { vector_store_ids: ['vs_replay_books'] } },
+        })
       ).id;
     });
     afterAll(async () => {
@@ -188,6 +200,33 @@ describe('run workflow replay', () => {
         const run = await svc.openai.beta.threads.runs.createAndPoll(
           threadId,
           { assistant_id: codeAssistantId },
+          { pollIntervalMs: 50 },
+        );
+        await svc.openai.beta.threads.runs.submitToolOutputs(run.id, {
+          thread_id: threadId,
+          tool_outputs: [{ tool_call_id: 'call_1', output: 'x' }],
+        });
+        return run.id;
+      },
+      // Two file_search calls in one step (run in parallel; the model goes on), then one that mixes a search
+      // with a client function, then an answer citing a result.
+      'file-search-round': async (threadId) => {
+        const search = (id: string, query: string) => ({
+          id,
+          name: 'file_search',
+          arguments: JSON.stringify({ queries: [query] }),
+        });
+        model.script(
+          { kind: 'tool_calls', calls: [search('call_f1', 'whale'), search('call_f2', 'Ahab')] },
+          {
+            kind: 'tool_calls',
+            calls: [search('call_f3', 'hunted'), { id: 'call_1', name: 'lookup', arguments: '{}' }],
+          },
+          { kind: 'text', text: 'Ahab{{cite:0}}.' },
+        );
+        const run = await svc.openai.beta.threads.runs.createAndPoll(
+          threadId,
+          { assistant_id: searchAssistantId },
           { pollIntervalMs: 50 },
         );
         await svc.openai.beta.threads.runs.submitToolOutputs(run.id, {

@@ -33,7 +33,11 @@ describe.each(DIALECTS)('threads (%s)', (dialect) => {
       id: expect.stringMatching(/^thread_[0-9a-z]{24}$/),
       object: 'thread',
       created_at: expect.any(Number),
-      tool_resources: { code_interpreter: { file_ids: [ci] } },
+      // The file_search attachment went into the thread's own vector store, made on demand.
+      tool_resources: {
+        code_interpreter: { file_ids: [ci] },
+        file_search: { vector_store_ids: [expect.stringMatching(/^vs_/)] },
+      },
       metadata: { user: 'u1' },
     });
     const messages = await svc.openai.beta.threads.messages.list(thread.id, { order: 'asc' });

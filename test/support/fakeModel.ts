@@ -24,6 +24,10 @@ interface Pacing {
 
 export interface TextStep extends Pacing {
   kind: 'text';
+  /**
+   * The reply. `{{cite:N}}` is replaced by the N-th citation marker (`【…†…】`) in the last tool result the
+   * request carries, as a model copies it from file_search's output (an empty string when there is none).
+   */
   text: string;
   /** Characters per content delta; default 4. */
   chunkSize?: number;
@@ -241,7 +245,21 @@ function promptChars(body: ChatRequestBody): number {
 
 type Frame = { delta: object; finish_reason: string | null };
 
-async function play(step: Step, request: ChatRequestBody, ex: Exchange): Promise<void> {
+/** The markers a tool result offers the model to cite, in the order they appear in the last tool message. */
+export function citableMarkers(request: ChatRequestBody): string[] {
+  const tool = [...(request.messages ?? [])].reverse().find((m) => m.role === 'tool');
+  const content = typeof tool?.content === 'string' ? tool.content : (tool?.content ?? []).map((p) => p.text).join('');
+  return [...new Set([...content.matchAll(/【\d+:\d+†[^】]*】/g)].map((m) => m[0]))];
+}
+
+function withCitations(text: string, request: ChatRequestBody): string {
+  if (!text.includes('{{cite')) return text;
+  const markers = citableMarkers(request);
+  return text.replace(/\{\{cite(?::(\d+))?\}\}/g, (_all, n?: string) => markers[Number(n ?? 0)] ?? '');
+}
+
+async function play(scripted: Step, request: ChatRequestBody, ex: Exchange): Promise<void> {
+  const step = scripted.kind === 'text' ? { ...scripted, text: withCitations(scripted.text, request) } : scripted;
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);
   const model = request.model ?? 'fake-model';

@@ -7,12 +7,15 @@ import {
   CreateRunBody,
   CreateThreadAndRunBody,
   IncludeQuery,
+  includesResultContent,
   ModifyRunBody,
   SubmitToolOutputsBody,
 } from '../../schemas/runs';
 import type { Services } from '../../services';
 import { isTerminal } from '../../services/runs';
 import { idParam, scopeOf } from '../http';
+import type { FollowSink } from '../../streaming/follow';
+import { withoutResultContent } from '../../tools/fileSearchResults';
 import { openEventStream, type OpenStreams } from '../sse';
 import { parseRequest } from '../validation';
 
@@ -33,10 +36,11 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
    * Answers with the run's events after `afterSeq` as server-sent events, until the run stops for the
    * client. Called only once the request has been accepted: anything refused earlier is a JSON error.
    */
-  const streamEvents = async (req: Request, res: Response, run: Run, afterSeq: number) => {
+  const streamEvents = async (req: Request, res: Response, run: Run, afterSeq: number, includeContent = false) => {
     const stream = openEventStream(req, res, logger, streams);
     try {
-      const end = await runs.follow(scopeOf(res), run.thread_id, run.id, afterSeq, stream.sink, stream.signal);
+      const sink = includeContent ? stream.sink : withoutSearchContent(stream.sink);
+      const end = await runs.follow(scopeOf(res), run.thread_id, run.id, afterSeq, sink, stream.signal);
       if (end === 'final') await stream.done();
       else if (end === 'gone')
         await stream.error(`Run ${run.id} was deleted with its thread.`, 'invalid_request_error');
@@ -54,10 +58,10 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
   });
   router.post(base, async (req, res) => {
     const thread = threadId(req);
-    parseRequest(IncludeQuery, req.query);
+    const includeContent = includesResultContent(parseRequest(IncludeQuery, req.query));
     const body = parseRequest(CreateRunBody, req.body ?? {});
     const run = await runs.create(scopeOf(res), thread, body);
-    if (body.stream) await streamEvents(req, res, run, 0);
+    if (body.stream) await streamEvents(req, res, run, 0, includeContent);
     else sendRun(res, run);
   });
   // Extension: a run's event log as a stream, from the start or from Last-Event-ID, followed live.
@@ -89,15 +93,34 @@ export function runsRouter({ runs }: Services, logger: Logger, streams: OpenStre
   });
   router.get(`${base}/:run_id/steps`, async (req, res) => {
     const [thread, run] = [threadId(req), runId(req)];
-    parseRequest(IncludeQuery, req.query);
-    res.json(await runs.listSteps(scopeOf(res), thread, run, parseRequest(ListQuery, req.query)));
+    const includeContent = includesResultContent(parseRequest(IncludeQuery, req.query));
+    res.json(await runs.listSteps(scopeOf(res), thread, run, parseRequest(ListQuery, req.query), includeContent));
   });
   router.get(`${base}/:run_id/steps/:step_id`, async (req, res) => {
     const [thread, run, step] = [threadId(req), runId(req), idParam(req, 'step_id', 'step')];
-    parseRequest(IncludeQuery, req.query);
-    res.json(await runs.retrieveStep(scopeOf(res), thread, run, step));
+    const includeContent = includesResultContent(parseRequest(IncludeQuery, req.query));
+    res.json(await runs.retrieveStep(scopeOf(res), thread, run, step, includeContent));
   });
   return router;
+}
+
+/**
+ * The stream as shown without `include[]`: run step events carry file_search results without their text (the
+ * log keeps it, for a client that asked). Only step events holding a file_search call are rewritten.
+ */
+function withoutSearchContent(sink: FollowSink): FollowSink {
+  return {
+    ...sink,
+    event: (e) => {
+      if (!e.event.startsWith('thread.run.step.') || !e.data.includes('"file_search"')) return sink.event(e);
+      const step = JSON.parse(e.data) as { step_details?: unknown };
+      if (step.step_details === undefined) return sink.event(e);
+      return sink.event({
+        ...e,
+        data: JSON.stringify({ ...step, step_details: withoutResultContent(step.step_details) }),
+      });
+    },
+  };
 }
 
 /** Where to resume: the `Last-Event-ID` header (what EventSource sends), or `?last_event_id=`; else 0. */
