@@ -27,7 +27,7 @@ const START_DEADLINE_MS = 10_000;
  * How the API drives run workflows: start one per run, and send it the two Updates. Temporal's errors are
  * translated here into what the API answers (400 with the validator's text, 503 when no worker answers).
  */
-export function runEngine(client: Client, taskQueue: string) {
+export function runEngine(client: Client, taskQueue: string, opts: { eagerStart?: boolean } = {}) {
   async function update(runId: string, send: () => Promise<RunState>): Promise<RunState> {
     const deadline = Date.now() + UPDATE_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
@@ -90,6 +90,8 @@ export function runEngine(client: Client, taskQueue: string) {
         { key: ProjectIdKey, value: input.projectId },
       ],
       staticSummary: `Assistants run ${input.runId} · ${input.assistantId} on ${input.threadId}`,
+      // Only with a client on the worker's own NativeConnection (see runtime.ts); the SDK refuses it otherwise.
+      requestEagerStart: opts.eagerStart === true,
     });
   }
 

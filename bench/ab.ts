@@ -1,0 +1,219 @@
+/**
+ * A/B of Threadline settings, interleaved in one run against one Temporal dev server (this machine is shared
+ * and noisy: separate runs are not comparable). Each variant is its own `threadline start` (SQLite).
+ *
+ *   npx tsc -p tsconfig.bench.json && node dist/bench/ab.js eager [--samples=40]
+ *   node dist/bench/ab.js cache [--parked=1000]
+ *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
+ */
+import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
+import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
+import { directCall, firstAt, lastOf, timedStream, wallMs } from './client';
+import { cpuMs, rssMb } from './procs';
+import { ROOT } from './root';
+import { oneRoundResponder } from './scenarios/throughput';
+import { pool, summarize, type Summary } from './stats';
+import { deploy, type Deployment } from './topology';
+
+interface Variant {
+  name: string;
+  env: Record<string, string>;
+  temporal: ScratchTemporal;
+  dep?: Deployment;
+}
+
+const flag = (name: string, fallback: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const fmt = (s: Summary) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)}`;
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Time to first token added over the direct model call, c = 1; and a one-tool-round run end to end. */
+async function latency(variants: Variant[], model: FakeModel, samples: number) {
+  const added = new Map<string, number[]>();
+  const roundTrip = new Map<string, number[]>();
+  const whole = new Map<string, number[]>();
+  const cpu = new Map<string, number>();
+  const assistants = new Map<string, string>();
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  for (const v of variants) {
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+    cpu.set(v.name, 0);
+  }
+  model.setResponder(oneRoundResponder);
+  for (let i = 0; i <= samples; i++) {
+    const order = variants.map((_, k) => variants[(k + i) % variants.length]!);
+    for (const v of order) {
+      const dep = v.dep!;
+      const direct = await directCall(model.baseURL);
+      const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
+      const cpu0 = cpuMs(dep.api.pid) + cpuMs(v.temporal.pid!);
+      const first = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs`, {
+        assistant_id: assistants.get(v.name),
+        stream: true,
+      });
+      const paused = lastOf(first.events, 'thread.run.requires_action');
+      if (!paused) throw new Error(`${v.name}: run did not park: ${first.events.map((e) => e.name).join(',')}`);
+      const run = JSON.parse(paused.data) as {
+        id: string;
+        required_action: { submit_tool_outputs: { tool_calls: Array<{ id: string }> } };
+      };
+      const requestsBefore = model.requests.length;
+      const sent = wallMs();
+      const second = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, {
+        tool_outputs: run.required_action.submit_tool_outputs.tool_calls.map((c) => ({
+          tool_call_id: c.id,
+          output: 'ok',
+        })),
+        stream: true,
+      });
+      const done = firstAt(second.events, 'thread.run.completed');
+      if (done === undefined) throw new Error(`${v.name}: run did not complete`);
+      if (i === 0) continue; // warm-up
+      cpu.set(v.name, cpu.get(v.name)! + cpuMs(dep.api.pid) + cpuMs(v.temporal.pid!) - cpu0);
+      // The first model request's first token is the tool call's: the fake's own TTFT is the direct call's.
+      const firstDelta =
+        firstAt(first.events, 'thread.run.step.delta') ?? firstAt(first.events, 'thread.run.step.created')!;
+      (added.get(v.name) ?? added.set(v.name, []).get(v.name)!).push(firstDelta - first.start - direct.firstToken);
+      const nextRequest = model.requests[requestsBefore]?.receivedAt;
+      if (nextRequest !== undefined) {
+        (roundTrip.get(v.name) ?? roundTrip.set(v.name, []).get(v.name)!).push(nextRequest - sent);
+      }
+      (whole.get(v.name) ?? whole.set(v.name, []).get(v.name)!).push(done - first.start);
+    }
+  }
+  model.setResponder(undefined);
+  out(`\n${samples} runs per variant (one tool round, fake TTFT 20 ms), interleaved; p50 / p99 ms\n`);
+  out(`| measure | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  out(
+    `| run POST → first step delta, minus the direct call's first token | ${variants.map((v) => fmt(summarize(added.get(v.name)!))).join(' | ')} |`,
+  );
+  out(
+    `| outputs POST → next model request | ${variants.map((v) => fmt(summarize(roundTrip.get(v.name) ?? []))).join(' | ')} |`,
+  );
+  out(`| whole run (POST → completed) | ${variants.map((v) => fmt(summarize(whole.get(v.name)!))).join(' | ')} |`);
+  out(
+    `| CPU-ms per run, Threadline + its Temporal server | ${variants.map((v) => (cpu.get(v.name)! / samples).toFixed(0)).join(' | ')} |`,
+  );
+}
+
+/** 1,000 runs parked in requires_action per variant: memory growth, idle CPU, then all resumed at once. */
+async function parked(variants: Variant[], model: FakeModel, count: number) {
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  model.setResponder(oneRoundResponder);
+  const rows: string[] = [];
+  const results = new Map<string, { growth: number; idle: number; resume: Summary; wall: number; rss: string }>();
+  const state = new Map<string, { before: number; runs: Array<{ t: string; r: string; c: string }> }>();
+  for (const v of variants) state.set(v.name, { before: rssMb(v.dep!.api.pid), runs: [] });
+  // Parked in slices, alternating between the variants, so both see the same load while they park.
+  const assistants = new Map<string, string>();
+  for (const v of variants)
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+  for (let slice = 0; slice < count; slice += 100) {
+    for (const v of variants) {
+      const dep = v.dep!;
+      const parkedNow = await pool(Array.from({ length: Math.min(100, count - slice) }), 20, async () => {
+        const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'park' }] });
+        const run = await dep.openai.beta.threads.runs.createAndPoll(
+          thread.id,
+          { assistant_id: assistants.get(v.name)! },
+          { pollIntervalMs: 50 },
+        );
+        if (run.status !== 'requires_action') throw new Error(`${v.name}: run ${run.id} ended ${run.status}`);
+        return { t: thread.id, r: run.id, c: run.required_action!.submit_tool_outputs.tool_calls[0]!.id };
+      });
+      state.get(v.name)!.runs.push(...parkedNow);
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const cpu0 = variants.map((v) => cpuMs(v.dep!.api.pid));
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  const idle = variants.map((v, i) => (100 * (cpuMs(v.dep!.api.pid) - cpu0[i]!)) / 20_000);
+  variants.forEach((v, i) => {
+    const s = state.get(v.name)!;
+    const now = rssMb(v.dep!.api.pid);
+    results.set(v.name, {
+      growth: ((now - s.before) * 1000) / count,
+      idle: idle[i]!,
+      resume: { n: 0, p50: NaN, p99: NaN },
+      wall: 0,
+      rss: `${s.before.toFixed(0)} → ${now.toFixed(0)}`,
+    });
+  });
+  // Resumes one variant at a time (all its runs at once, 50 clients), alternating which goes first is moot
+  // with two; the first goes while the other's runs stay parked, as in production.
+  for (const v of variants) {
+    const dep = v.dep!;
+    const started = wallMs();
+    const times = await pool(state.get(v.name)!.runs, 50, async (p) => {
+      const stream = await timedStream(`${dep.baseURL}/threads/${p.t}/runs/${p.r}/submit_tool_outputs`, {
+        tool_outputs: [{ tool_call_id: p.c, output: 'ok' }],
+        stream: true,
+      });
+      return firstAt(stream.events, 'thread.run.completed')! - stream.start;
+    });
+    const r = results.get(v.name)!;
+    r.resume = summarize(times);
+    r.wall = (wallMs() - started) / 1000;
+  }
+  model.setResponder(undefined);
+  out(`\n${count} runs parked per variant (threadline start, SQLite), then all resumed by 50 clients\n`);
+  out(`| measure | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  out(
+    `| RSS growth per 1,000 parked runs (MB) | ${variants.map((v) => `${results.get(v.name)!.growth.toFixed(0)} (${results.get(v.name)!.rss})`).join(' | ')} |`,
+  );
+  out(
+    `| idle CPU with them parked (% of a core, 20 s) | ${variants.map((v) => results.get(v.name)!.idle.toFixed(2)).join(' | ')} |`,
+  );
+  out(
+    `| resume: submit → completed, p50 / p99 ms | ${variants.map((v) => fmt(results.get(v.name)!.resume)).join(' | ')} |`,
+  );
+  out(`| resume: all done in (s) | ${variants.map((v) => results.get(v.name)!.wall.toFixed(1)).join(' | ')} |`);
+  return rows;
+}
+
+async function main() {
+  const which = process.argv[2];
+  const model = await startFakeModel();
+  const servers: ScratchTemporal[] = [];
+  const variants: Variant[] = [];
+  try {
+    const tuned = await startScratchTemporal(ROOT, 'threadline-ab-');
+    servers.push(tuned);
+    if (which === 'eager') {
+      variants.push({ name: 'eager start off (before)', env: { THREADLINE_EAGER_START: 'false' }, temporal: tuned });
+      variants.push({ name: 'eager start on (after)', env: {}, temporal: tuned });
+    } else if (which === 'cache') {
+      const before = String(flag('before-cache', 5000));
+      variants.push({
+        name: `cache ${before} (before: SDK default, every run cached)`,
+        env: { THREADLINE_WORKFLOW_CACHE_SIZE: before },
+        temporal: tuned,
+      });
+      variants.push({ name: 'cache 100 (after)', env: {}, temporal: tuned });
+    } else if (which === 'server') {
+      const stock = await startScratchTemporal(ROOT, 'threadline-ab-stock-', 'stock');
+      servers.push(stock);
+      variants.push({ name: 'stock dev server (before)', env: {}, temporal: stock });
+      variants.push({ name: 'tuned dev server (after)', env: {}, temporal: tuned });
+    } else {
+      throw new Error('usage: ab.js eager|cache|server');
+    }
+    for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', 'all-in-one', model.baseURL, v.env);
+    if (which === 'cache') await parked(variants, model, flag('parked', 1000));
+    else await latency(variants, model, flag('samples', 40));
+  } finally {
+    for (const v of variants) await v.dep?.stop();
+    await model.close();
+    for (const s of servers) await s.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
