@@ -10,6 +10,7 @@ import * as m007 from './migrations/007_tool_outputs';
 import * as m008 from './migrations/008_extensions';
 import * as m009 from './migrations/009_sandbox_sessions';
 import * as m011 from './migrations/011_tool_output_extras';
+import * as m014 from './migrations/014_perf';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '008_extensions': m008,
   '009_sandbox_sessions': m009,
   '011_tool_output_extras': m011,
+  '014_perf': m014,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
