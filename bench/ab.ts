@@ -5,13 +5,16 @@
  *   npx tsc -p tsconfig.bench.json && node dist/bench/ab.js eager [--samples=40]
  *   node dist/bench/ab.js cache [--parked=1000]
  *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
+ *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
  */
 import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
 import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
 import { directCall, firstAt, lastOf, timedStream, wallMs } from './client';
 import { cpuMs, rssMb } from './procs';
 import { ROOT } from './root';
+import { crashOnce, HEARTBEAT_TIMEOUT_S, type Kind } from './scenarios/crash';
 import { oneRoundResponder } from './scenarios/throughput';
+import { Client, Connection } from '@temporalio/client';
 import { pool, summarize, type Summary } from './stats';
 import { deploy, type Deployment } from './topology';
 
@@ -102,7 +105,10 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
   model.setResponder(oneRoundResponder);
   const rows: string[] = [];
-  const results = new Map<string, { growth: number; idle: number; resume: Summary; wall: number; rss: string }>();
+  const results = new Map<
+    string,
+    { growth: number; idle: number; resume: Summary; wall: number; rss: string; retried?: number }
+  >();
   const state = new Map<string, { before: number; runs: Array<{ t: string; r: string; c: string }> }>();
   for (const v of variants) state.set(v.name, { before: rssMb(v.dep!.api.pid), runs: [] });
   // Parked in slices, alternating between the variants, so both see the same load while they park.
@@ -145,13 +151,24 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   for (const v of variants) {
     const dep = v.dep!;
     const started = wallMs();
+    let retried = 0;
     const times = await pool(state.get(v.name)!.runs, 50, async (p) => {
-      const stream = await timedStream(`${dep.baseURL}/threads/${p.t}/runs/${p.r}/submit_tool_outputs`, {
-        tool_outputs: [{ tool_call_id: p.c, output: 'ok' }],
-        stream: true,
-      });
-      return firstAt(stream.events, 'thread.run.completed')! - stream.start;
+      const start = wallMs();
+      for (;;) {
+        try {
+          const stream = await timedStream(`${dep.baseURL}/threads/${p.t}/runs/${p.r}/submit_tool_outputs`, {
+            tool_outputs: [{ tool_call_id: p.c, output: 'ok' }],
+            stream: true,
+          });
+          return firstAt(stream.events, 'thread.run.completed')! - start;
+        } catch (error) {
+          // A 503 says the identical retry is safe (the outputs apply once); timed from the first try.
+          if (!/stream refused: 503/.test((error as Error).message)) throw error;
+          retried++;
+        }
+      }
     });
+    results.get(v.name)!.retried = retried;
     const r = results.get(v.name)!;
     r.resume = summarize(times);
     r.wall = (wallMs() - started) / 1000;
@@ -170,7 +187,46 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
     `| resume: submit → completed, p50 / p99 ms | ${variants.map((v) => fmt(results.get(v.name)!.resume)).join(' | ')} |`,
   );
   out(`| resume: all done in (s) | ${variants.map((v) => results.get(v.name)!.wall.toFixed(1)).join(' | ')} |`);
+  out(`| resume: 503s retried | ${variants.map((v) => results.get(v.name)!.retried ?? 0).join(' | ')} |`);
   return rows;
+}
+
+/** Scenario 6's three kills, alternating between the variants (each `threadline api` + two workers, SQLite). */
+async function crashes(variants: Variant[], model: FakeModel, trials: number) {
+  const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  const assistants = new Map<string, string>();
+  for (const v of variants) {
+    await v.dep!.startWorker();
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+  }
+  const kinds: Kind[] = ['while streaming', 'between steps', 'while parked'];
+  const times = new Map<string, number[]>();
+  let duplicates = 0;
+  try {
+    for (let trial = 0; trial < trials; trial++) {
+      for (const kind of kinds) {
+        const order = trial % 2 === 0 ? variants : [...variants].reverse();
+        for (const v of order) {
+          const r = await crashOnce({ model }, v.dep!, temporal, assistants.get(v.name)!, kind);
+          const key = `${kind}|${v.name}`;
+          (times.get(key) ?? times.set(key, []).get(key)!).push(r.recoveryMs);
+          duplicates += r.duplicates;
+        }
+      }
+    }
+  } finally {
+    model.setResponder(undefined);
+    await temporal.connection.close();
+  }
+  out(
+    `\n${trials} trials per case and variant, kill → run completed (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s, target ${HEARTBEAT_TIMEOUT_S * 1000 + 1500} ms), p50 / p99 (max) ms; duplicates ${duplicates}\n`,
+  );
+  out(`| SIGKILL | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  for (const kind of kinds) {
+    out(`| ${kind} | ${variants.map((v) => fmt(summarize(times.get(`${kind}|${v.name}`)!))).join(' | ')} |`);
+  }
 }
 
 async function main() {
@@ -197,11 +253,24 @@ async function main() {
       servers.push(stock);
       variants.push({ name: 'stock dev server (before)', env: {}, temporal: stock });
       variants.push({ name: 'tuned dev server (after)', env: {}, temporal: tuned });
+    } else if (which === 'crash') {
+      const env = {
+        THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
+        THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
+      };
+      variants.push({
+        name: 'task timeout 4 s (before)',
+        env: { ...env, THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS: '4' },
+        temporal: tuned,
+      });
+      variants.push({ name: 'task timeout 2 s (after)', env, temporal: tuned });
     } else {
-      throw new Error('usage: ab.js eager|cache|server');
+      throw new Error('usage: ab.js eager|cache|server|crash');
     }
-    for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', 'all-in-one', model.baseURL, v.env);
+    const shape = which === 'crash' ? 'split' : 'all-in-one';
+    for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
     if (which === 'cache') await parked(variants, model, flag('parked', 1000));
+    else if (which === 'crash') await crashes(variants, model, flag('trials', 5));
     else await latency(variants, model, flag('samples', 40));
   } finally {
     for (const v of variants) await v.dep?.stop();

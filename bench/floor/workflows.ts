@@ -2,7 +2,14 @@
  * Temporal's floor: workflows of Threadline's shapes with no-op activities, run by bench/floor/ beside
  * Threadline so each Threadline figure has the same server, flags and topology's own cost next to it.
  */
-import { condition, defineUpdate, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import {
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { FloorActivities } from './activities';
 
 const act = proxyActivities<FloorActivities>({ startToCloseTimeout: '10s' });
@@ -30,4 +37,27 @@ export async function floorToolRound(key: string): Promise<void> {
   await act.mark(key, 1);
   await act.mark(key, 2);
   await act.mark(key, 3);
+}
+
+/**
+ * The floor of a Threadline run with one tool round, same shape and no database: the model call (activity),
+ * park until the client's outputs arrive (an Update), write them (activity), the second model call, and the
+ * terminal write (activity). A `state` query tells the client it parked.
+ */
+export const floorParked = defineQuery<boolean>('floorParked');
+
+export async function floorRun(): Promise<void> {
+  let outputs: string | undefined;
+  let parked = false;
+  setHandler(floorParked, () => parked);
+  setHandler(floorOutputs, (value) => {
+    outputs = value;
+    return 'accepted';
+  });
+  await act.model(false);
+  parked = true;
+  await condition(() => outputs !== undefined);
+  await act.noop();
+  await act.model(true);
+  await act.noop();
 }
