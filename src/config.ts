@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   THREADLINE_TASK_QUEUE: z.string().min(1).default('threadline-runs'),
   THREADLINE_EAGER_START: flagOn,
   THREADLINE_WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).default(100),
+  THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(2),
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
   THREADLINE_RUN_EXPIRY_SECONDS: z.coerce.number().int().min(1).default(600),
@@ -153,6 +154,8 @@ export interface Config {
     eagerStart: boolean;
     /** Run workflows a worker keeps in memory between tasks (the rest replay from history when they resume). */
     workflowCacheSize: number;
+    /** A run's workflow task timeout: how long a task held by a worker that died blocks its run. */
+    workflowTaskTimeoutMs: number;
   };
   model: {
     /** The context window of a provider entry that names none. */
@@ -280,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.THREADLINE_TASK_QUEUE,
       eagerStart: e.THREADLINE_EAGER_START,
       workflowCacheSize: e.THREADLINE_WORKFLOW_CACHE_SIZE,
+      workflowTaskTimeoutMs: Math.round(e.THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS * 1000),
     },
     model: {
       contextWindowTokens: e.THREADLINE_MODEL_CONTEXT_TOKENS,

@@ -240,7 +240,10 @@ export async function startThreadline(
       const serviceDeps = {
         store,
         logger: contextualLogger(logger),
-        engine: runEngine(client, config.temporal.taskQueue, { eagerStart }),
+        engine: runEngine(client, config.temporal.taskQueue, {
+          eagerStart,
+          workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs,
+        }),
         runSettings: {
           expirySeconds: config.runExpirySeconds,
           maxSteps: config.maxSteps,

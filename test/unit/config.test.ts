@@ -18,6 +18,7 @@ describe('settings', () => {
         devServerUiPort: 8233,
         eagerStart: true,
         workflowCacheSize: 100,
+        workflowTaskTimeoutMs: 2000,
       },
       model: { contextWindowTokens: 128_000 },
       runExpirySeconds: 600,
