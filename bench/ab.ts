@@ -6,6 +6,7 @@
  *   node dist/bench/ab.js cache [--parked=1000]
  *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
  *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
+ *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
  */
 import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
 import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
@@ -229,6 +230,55 @@ async function crashes(variants: Variant[], model: FakeModel, trials: number) {
   }
 }
 
+/** The history of a one-step run and of a one-tool-round run: events by type, and the tasks they imply. */
+async function histories(variants: Variant[], model: FakeModel) {
+  const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
+  const dep = variants[0]!.dep!;
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  const assistant = await dep.openai.beta.assistants.create({ model: 'bench', tools: [tool] });
+  try {
+    for (const shape of ['one step (text answer)', 'one tool round']) {
+      model.setResponder(shape === 'one tool round' ? oneRoundResponder : () => ({ kind: 'text', text: 'ok' }));
+      const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
+      let run = await dep.openai.beta.threads.runs.createAndPoll(
+        thread.id,
+        { assistant_id: assistant.id },
+        { pollIntervalMs: 20 },
+      );
+      if (run.status === 'requires_action') {
+        run = await dep.openai.beta.threads.runs.submitToolOutputsAndPoll(
+          run.id,
+          {
+            thread_id: thread.id,
+            tool_outputs: [{ tool_call_id: run.required_action!.submit_tool_outputs.tool_calls[0]!.id, output: 'ok' }],
+          },
+          { pollIntervalMs: 20 },
+        );
+      }
+      const history = await temporal.workflow.getHandle(run.id).fetchHistory();
+      const counts = new Map<string, number>();
+      for (const e of history.events ?? []) {
+        const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+        const name = (type ?? 'unknown').replace(/EventAttributes$/, '');
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+      const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes);
+      const localActivities = markers.filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      ).length;
+      out(
+        `\n${shape}: ${history.events?.length} events, ${counts.get('workflowTaskCompleted') ?? 0} workflow tasks, ` +
+          `${counts.get('activityTaskScheduled') ?? 0} activity tasks, ${localActivities} local activities, ` +
+          `${counts.get('upsertWorkflowSearchAttributes') ?? 0} search-attribute upserts, ${markers.length - localActivities} other markers`,
+      );
+      out([...counts].map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    }
+  } finally {
+    model.setResponder(undefined);
+    await temporal.connection.close();
+  }
+}
+
 async function main() {
   const which = process.argv[2];
   const model = await startFakeModel();
@@ -264,13 +314,16 @@ async function main() {
         temporal: tuned,
       });
       variants.push({ name: 'task timeout 2 s (after)', env, temporal: tuned });
+    } else if (which === 'history') {
+      variants.push({ name: 'threadline start', env: {}, temporal: tuned });
     } else {
-      throw new Error('usage: ab.js eager|cache|server|crash');
+      throw new Error('usage: ab.js eager|cache|server|crash|history');
     }
     const shape = which === 'crash' ? 'split' : 'all-in-one';
     for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
     if (which === 'cache') await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash') await crashes(variants, model, flag('trials', 5));
+    else if (which === 'history') await histories(variants, model);
     else await latency(variants, model, flag('samples', 40));
   } finally {
     for (const v of variants) await v.dep?.stop();
