@@ -298,6 +298,10 @@ async function main() {
         temporal: tuned,
       });
       variants.push({ name: 'cache 100 (after)', env: {}, temporal: tuned });
+    } else if (which === 'arena') {
+      // Is the memory parked runs leave outside the workflow cache glibc's per-thread malloc arenas?
+      variants.push({ name: 'cache 100', env: {}, temporal: tuned });
+      variants.push({ name: 'cache 100, MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' }, temporal: tuned });
     } else if (which === 'server') {
       const stock = await startScratchTemporal(ROOT, 'threadline-ab-stock-', 'stock');
       servers.push(stock);
@@ -321,7 +325,7 @@ async function main() {
     }
     const shape = which === 'crash' ? 'split' : 'all-in-one';
     for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
-    if (which === 'cache') await parked(variants, model, flag('parked', 1000));
+    if (which === 'cache' || which === 'arena') await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash') await crashes(variants, model, flag('trials', 5));
     else if (which === 'history') await histories(variants, model);
     else await latency(variants, model, flag('samples', 40));
