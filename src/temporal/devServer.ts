@@ -24,15 +24,16 @@ export interface DevServerOptions {
 }
 
 /**
- * Why each flag (bench/FINDINGS.md, "The embedded Temporal server"):
- * - The history service moves each new task (workflow, activity, timer, visibility) from its queue tables with
- *   a poller capped at 20 reads a second per shard; the dev server has one shard, so back-to-back tasks waited
- *   up to 50 ms for the next read. 1,000 a second removes that wait; an idle server still reads nothing more
- *   (the pollers are woken by new tasks, the cap only bounds how often).
- * - SQLite in WAL mode with `synchronous=NORMAL` syncs at checkpoints instead of on every commit (~3 ms per
- *   sync on a typical disk, several per task). A crash of the server process loses nothing; a power loss or
- *   kernel crash can lose the last transactions before a checkpoint. The embedded server is for one machine;
- *   production points TEMPORAL_ADDRESS at a cluster with its own durability.
+ * Why each flag (bench/FINDINGS.md, round 2, section 1; `npm run bench:floor` measures them apart):
+ * - SQLite in WAL mode with `synchronous=NORMAL` syncs at checkpoints instead of on every commit (several per
+ *   task): an activity round trip fell from about 53 to about 17 ms, and the server's CPU per workflow halved.
+ *   A crash of the server process loses nothing; a power loss or kernel crash can lose the last transactions
+ *   before a checkpoint. The embedded server is for one machine; production points TEMPORAL_ADDRESS at a
+ *   cluster with its own durability.
+ * - The history service reads new tasks (transfer, timer, visibility) from its queues at most 20 times a second
+ *   per shard, and the dev server has one shard. Raising that made no measurable difference on the development
+ *   machine (the readers are woken by new tasks); it is raised so the cap cannot bind under bursts, at no idle
+ *   cost measured.
  */
 export function devServerTuning(tuning: 'tuned' | 'stock'): string[] {
   // Lets the worker that schedules an activity take it straight away, skipping a round trip per step.
