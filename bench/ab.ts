@@ -164,7 +164,10 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
           return firstAt(stream.events, 'thread.run.completed')! - start;
         } catch (error) {
           // A 503 says the identical retry is safe (the outputs apply once); timed from the first try.
-          if (!/stream refused: 503/.test((error as Error).message)) throw error;
+          if (!/stream refused: 503/.test((error as Error).message)) {
+            process.stderr.write(`${v.name}: ${(error as Error).message}\n${dep.api.output().slice(-6000)}\n`);
+            throw error;
+          }
           retried++;
         }
       }
