@@ -10,6 +10,7 @@ import { crash } from './scenarios/crash';
 import { extensions } from './scenarios/extensions';
 import { fileUpload } from './scenarios/fileUpload';
 import { firstToken } from './scenarios/firstToken';
+import { attachFloor, floor } from './scenarios/floor';
 import { parked } from './scenarios/parked';
 import { perStep } from './scenarios/perStep';
 import { threadLength } from './scenarios/threadLength';
@@ -18,6 +19,7 @@ import { deploy, startTemporal, type Dialect } from './topology';
 import type { Row, ScenarioContext } from './types';
 
 export const SCENARIOS = {
+  0: floor,
   1: firstToken,
   2: perStep,
   3: throughput,
@@ -29,6 +31,7 @@ export const SCENARIOS = {
 } as const;
 type ScenarioId = keyof typeof SCENARIOS;
 const SCENARIO_NAMES: Record<ScenarioId, string> = {
+  0: '0. Temporal floor',
   1: '1. first token',
   2: '2. per step',
   3: '3. throughput',
@@ -92,6 +95,7 @@ export async function runBenchmarks(options: BenchOptions): Promise<Report> {
         }
       }
     }
+    attachFloor(rows);
     const report: Report = {
       mode: options.mode === 'full' ? 'full' : 'quick',
       startedAt: new Date(started).toISOString(),
@@ -139,8 +143,8 @@ function sqliteVersion(): string {
 
 function parseArgs(argv: string[]): BenchOptions {
   const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-  const only = (flag('only') ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s) as ScenarioId);
-  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (1–8)`);
+  const only = (flag('only') ?? '0,1,2,3,4,5,6,7,8').split(',').map((s) => Number(s) as ScenarioId);
+  for (const id of only) if (!(id in SCENARIOS)) throw new Error(`--only: no scenario ${id} (0–8)`);
   const dialects = (flag('db') ?? 'sqlite,postgres').split(',') as Dialect[];
   return {
     mode: argv.includes('--full') ? 'full' : argv.includes('--smoke') ? 'smoke' : 'quick',

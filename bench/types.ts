@@ -13,6 +13,10 @@ export interface Row {
   direct?: Summary;
   /** value.p50 / direct.p50 */
   ratio?: number;
+  /** The same figure for Temporal's floor (scenario 0), measured in the same run. */
+  floor?: Summary;
+  /** value.p50 / floor.p50 */
+  floorRatio?: number;
   target?: string;
   meets?: boolean;
   note?: string;

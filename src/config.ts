@@ -20,6 +20,11 @@ const flag = z
   .enum(['', 'true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A flag that is on unless set to a false value. */
+const flagOn = z
+  .enum(['', 'true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .optional()
+  .transform((v) => !(v === 'false' || v === '0' || v === 'no'));
 const limit = z.coerce.number().int().min(0);
 
 /** A comma-separated list; blanks dropped. */
@@ -58,6 +63,9 @@ const EnvSchema = z.object({
   THREADLINE_TEMPORAL_PORT: port.default(7233),
   THREADLINE_TEMPORAL_UI_PORT: port.default(8233),
   THREADLINE_TASK_QUEUE: z.string().min(1).default('threadline-runs'),
+  THREADLINE_EAGER_START: flagOn,
+  THREADLINE_WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).default(100),
+  THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(2),
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
   THREADLINE_RUN_EXPIRY_SECONDS: z.coerce.number().int().min(1).default(600),
@@ -154,6 +162,12 @@ export interface Config {
     devServerPort: number;
     devServerUiPort: number;
     taskQueue: string;
+    /** Eager workflow start where the API and a worker share a process (`threadline start`). */
+    eagerStart: boolean;
+    /** Run workflows a worker keeps in memory between tasks (the rest replay from history when they resume). */
+    workflowCacheSize: number;
+    /** A run's workflow task timeout: how long a task held by a worker that died blocks its run. */
+    workflowTaskTimeoutMs: number;
   };
   model: {
     /** The context window of a provider entry that names none. */
@@ -292,6 +306,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devServerPort: e.THREADLINE_TEMPORAL_PORT,
       devServerUiPort: e.THREADLINE_TEMPORAL_UI_PORT,
       taskQueue: e.THREADLINE_TASK_QUEUE,
+      eagerStart: e.THREADLINE_EAGER_START,
+      workflowCacheSize: e.THREADLINE_WORKFLOW_CACHE_SIZE,
+      workflowTaskTimeoutMs: Math.round(e.THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS * 1000),
     },
     model: {
       contextWindowTokens: e.THREADLINE_MODEL_CONTEXT_TOKENS,

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import express from 'express';
 import { createApp } from './api/app';
@@ -178,6 +179,7 @@ export async function startThreadline(
         address: temporalAddress,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
+        workflowCacheSize: config.temporal.workflowCacheSize,
         deps: {
           store,
           logger,
@@ -235,8 +237,20 @@ export async function startThreadline(
       workerState: running ? () => running.worker.getState() : undefined,
     };
     if (roles.api) {
-      const connection = await Connection.connect({ address: temporalAddress });
-      cleanups.push(() => connection.close());
+      // API and worker in one process (`threadline start`): the client rides on the worker's NativeConnection,
+      // the only kind through which the SDK can ask for eager workflow start: the server hands the run's first
+      // workflow task back in the start's answer, to this process's worker, skipping a dispatch through the
+      // task queue (bench/FINDINGS.md). `threadline api` alone has no worker to hand it to and uses its own
+      // connection; so does a server that declines eager start, without any error (it dispatches as usual).
+      const eagerStart = worker !== undefined && config.temporal.eagerStart;
+      let connection: Connection | NativeConnection;
+      if (worker && eagerStart) {
+        connection = worker.connection;
+      } else {
+        const own = await Connection.connect({ address: temporalAddress });
+        cleanups.push(() => own.close());
+        connection = own;
+      }
       client = new Client({
         connection,
         namespace: config.temporal.namespace,
@@ -253,7 +267,10 @@ export async function startThreadline(
       const serviceDeps = {
         store,
         logger: contextualLogger(logger),
-        engine: runEngine(client, config.temporal.taskQueue),
+        engine: runEngine(client, config.temporal.taskQueue, {
+          eagerStart,
+          workflowTaskTimeoutMs: config.temporal.workflowTaskTimeoutMs,
+        }),
         runSettings: {
           expirySeconds: config.runExpirySeconds,
           maxSteps: config.maxSteps,

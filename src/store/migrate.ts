@@ -12,6 +12,7 @@ import * as m009 from './migrations/009_sandbox_sessions';
 import * as m010 from './migrations/010_vector_stores';
 import * as m011 from './migrations/011_tool_output_extras';
 import * as m012 from './migrations/012_vector_index';
+import * as m014 from './migrations/014_perf';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '010_vector_stores': m010,
   '011_tool_output_extras': m011,
   '012_vector_index': m012,
+  '014_perf': m014,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

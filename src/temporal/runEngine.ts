@@ -27,7 +27,11 @@ const START_DEADLINE_MS = 10_000;
  * How the API drives run workflows: start one per run, and send it the two Updates. Temporal's errors are
  * translated here into what the API answers (400 with the validator's text, 503 when no worker answers).
  */
-export function runEngine(client: Client, taskQueue: string) {
+export function runEngine(
+  client: Client,
+  taskQueue: string,
+  opts: { eagerStart?: boolean; workflowTaskTimeoutMs?: number } = {},
+) {
   async function update(runId: string, send: () => Promise<RunState>): Promise<RunState> {
     const deadline = Date.now() + UPDATE_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
@@ -80,9 +84,10 @@ export function runEngine(client: Client, taskQueue: string) {
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
       // A workflow task handed to a worker that then died is retried elsewhere after this long, not the
-      // default 10 s (bench/FINDINGS.md: recovery). Run tasks are short; local activities that run longer
-      // keep their task alive with heartbeats.
-      workflowTaskTimeout: '4s',
+      // default 10 s (bench/FINDINGS.md: crash recovery; 2 s by default). Run tasks take milliseconds; local
+      // activities that run longer keep their task alive with heartbeats; a task that does time out on a
+      // saturated worker is only retried (and replayed), never lost.
+      workflowTaskTimeout: opts.workflowTaskTimeoutMs ?? 2_000,
       typedSearchAttributes: [
         { key: ThreadIdKey, value: input.threadId },
         { key: AssistantIdKey, value: input.assistantId },
@@ -90,6 +95,8 @@ export function runEngine(client: Client, taskQueue: string) {
         { key: ProjectIdKey, value: input.projectId },
       ],
       staticSummary: `Assistants run ${input.runId} · ${input.assistantId} on ${input.threadId}`,
+      // Only with a client on the worker's own NativeConnection (see runtime.ts); the SDK refuses it otherwise.
+      requestEagerStart: opts.eagerStart === true,
     });
   }
 

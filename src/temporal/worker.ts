@@ -50,6 +50,8 @@ export async function startWorker(opts: {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** maxCachedWorkflows; undefined keeps the SDK's default (sized from the heap). */
+  workflowCacheSize?: number;
   deps: ActivityDeps;
   tracing?: Tracing;
 }): Promise<RunningWorker> {
@@ -67,6 +69,10 @@ export async function startWorker(opts: {
     // After a worker dies, its cached runs move to another worker after this long instead of the default 10 s
     // (bench/FINDINGS.md: recovery time). A busy worker that misses it only costs the other a history replay.
     stickyQueueScheduleToStartTimeout: '1s',
+    // Runs parked in requires_action would otherwise each keep a cached workflow (its sandbox context and
+    // state) for as long as they wait; past this many the least recently used is evicted and replays from its
+    // history when it resumes (bench/FINDINGS.md: parked runs).
+    ...(opts.workflowCacheSize === undefined ? {} : { maxCachedWorkflows: opts.workflowCacheSize }),
     ...tracingOptions(opts.tracing),
   });
   const finished = worker.run();

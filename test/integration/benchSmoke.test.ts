@@ -5,8 +5,8 @@ import { runBenchmarks } from '../../bench/run';
 import type { Row } from '../../bench/types';
 
 /**
- * Benchmarks never run inside `npm test`; this keeps the harness itself working: a smoke-sized pass of three
- * scenarios on SQLite, through real child processes, must produce a complete report.
+ * Benchmarks never run inside `npm test`; this keeps the harness itself working: a smoke-sized pass of four
+ * scenarios (Temporal's floor among them) on SQLite, through real child processes, must produce a complete report.
  */
 jest.setTimeout(180_000);
 
@@ -15,7 +15,7 @@ it('the benchmark harness produces a report', async () => {
   try {
     const report = await runBenchmarks({
       mode: 'smoke',
-      only: [1, 2, 8],
+      only: [0, 1, 2, 8],
       dialects: ['sqlite'],
       outDir,
       log: () => undefined,
@@ -28,7 +28,12 @@ it('the benchmark harness produces a report', async () => {
     expect(report.machine.cores).toBe(os.cpus().length);
     expect(report.machine.temporal).toMatch(/Server \d+\.\d+/);
     const markdown = fs.readFileSync(path.join(outDir, 'BENCHMARKS.md'), 'utf8');
+    expect(markdown).toContain('## 0. Temporal floor');
     expect(markdown).toContain('## 1. first token');
+    // Threadline's first-token figure is set beside the floor's, measured in the same run.
+    const added = report.rows.find((r) => r.scenario === '1. first token' && r.metric === 'added to first token');
+    expect(added?.floor?.n).toBeGreaterThan(0);
+    expect(added?.floorRatio).toBe(added!.value.p50 / added!.floor!.p50);
     expect(markdown).toContain('## 2. per step');
     expect(markdown).toContain('## 8. file upload');
     const json = JSON.parse(fs.readFileSync(path.join(outDir, 'BENCHMARKS.json'), 'utf8')) as { rows: Row[] };

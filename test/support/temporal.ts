@@ -16,7 +16,12 @@ export interface ScratchTemporal extends DevServer {
  * persisting to a fresh temporary directory that `stop()` removes. The tests share one; the benchmark starts
  * its own.
  */
-export async function startScratchTemporal(repoRoot: string, prefix: string): Promise<ScratchTemporal> {
+export async function startScratchTemporal(
+  repoRoot: string,
+  prefix: string,
+  tuning: 'tuned' | 'stock' = 'tuned',
+  extraArgs: string[] = [],
+): Promise<ScratchTemporal> {
   const logger = pino({ level: 'warn' });
   const cliPath = await locateTemporalCli({
     configuredPath: process.env.TEMPORAL_CLI_PATH,
@@ -33,6 +38,8 @@ export async function startScratchTemporal(repoRoot: string, prefix: string): Pr
     namespace: 'default',
     logger,
     ui: false,
+    tuning,
+    extraArgs,
   });
   return {
     ...server,

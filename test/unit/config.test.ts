@@ -16,6 +16,9 @@ describe('settings', () => {
         taskQueue: 'threadline-runs',
         devServerPort: 7233,
         devServerUiPort: 8233,
+        eagerStart: true,
+        workflowCacheSize: 100,
+        workflowTaskTimeoutMs: 2000,
       },
       model: { contextWindowTokens: 128_000 },
       runExpirySeconds: 600,
@@ -125,6 +128,13 @@ describe('settings', () => {
     expect(parseDatabaseUrl('/abs/file.db', '/d')).toEqual({ dialect: 'sqlite', filename: '/abs/file.db' });
     expect(parseDatabaseUrl(undefined, '/d')).toEqual({ dialect: 'sqlite', filename: '/d/threadline.db' });
     expect(() => parseDatabaseUrl('mysql://h/db', '/d')).toThrow(/THREADLINE_DATABASE_URL/);
+  });
+
+  it('turns eager workflow start off only when told to, and takes the workflow cache size', () => {
+    expect(loadConfig({ THREADLINE_EAGER_START: 'false' }).temporal.eagerStart).toBe(false);
+    expect(loadConfig({ THREADLINE_EAGER_START: '' }).temporal.eagerStart).toBe(true);
+    expect(loadConfig({ THREADLINE_WORKFLOW_CACHE_SIZE: '0' }).temporal.workflowCacheSize).toBe(0);
+    expect(() => loadConfig({ THREADLINE_WORKFLOW_CACHE_SIZE: '-1' })).toThrow(/THREADLINE_WORKFLOW_CACHE_SIZE/);
   });
 
   it('treats empty values as unset', () => {

@@ -1,0 +1,348 @@
+/**
+ * A/B of Threadline settings, interleaved in one run against one Temporal dev server (this machine is shared
+ * and noisy: separate runs are not comparable). Each variant is its own `threadline start` (SQLite).
+ *
+ *   npx tsc -p tsconfig.bench.json && node dist/bench/ab.js eager [--samples=40]
+ *   node dist/bench/ab.js cache [--parked=1000]
+ *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
+ *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
+ *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
+ */
+import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
+import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
+import { directCall, firstAt, lastOf, timedStream, wallMs } from './client';
+import { cpuMs, rssMb } from './procs';
+import { ROOT } from './root';
+import { crashOnce, HEARTBEAT_TIMEOUT_S, type Kind } from './scenarios/crash';
+import { oneRoundResponder } from './scenarios/throughput';
+import { Client, Connection } from '@temporalio/client';
+import { pool, summarize, type Summary } from './stats';
+import { deploy, type Deployment } from './topology';
+
+interface Variant {
+  name: string;
+  env: Record<string, string>;
+  temporal: ScratchTemporal;
+  dep?: Deployment;
+}
+
+const flag = (name: string, fallback: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+const fmt = (s: Summary) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)}`;
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Time to first token added over the direct model call, c = 1; and a one-tool-round run end to end. */
+async function latency(variants: Variant[], model: FakeModel, samples: number) {
+  const added = new Map<string, number[]>();
+  const roundTrip = new Map<string, number[]>();
+  const whole = new Map<string, number[]>();
+  const cpu = new Map<string, number>();
+  const assistants = new Map<string, string>();
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  for (const v of variants) {
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+    cpu.set(v.name, 0);
+  }
+  model.setResponder(oneRoundResponder);
+  for (let i = 0; i <= samples; i++) {
+    const order = variants.map((_, k) => variants[(k + i) % variants.length]!);
+    for (const v of order) {
+      const dep = v.dep!;
+      const direct = await directCall(model.baseURL);
+      const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
+      const cpu0 = cpuMs(dep.api.pid) + cpuMs(v.temporal.pid!);
+      const first = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs`, {
+        assistant_id: assistants.get(v.name),
+        stream: true,
+      });
+      const paused = lastOf(first.events, 'thread.run.requires_action');
+      if (!paused) throw new Error(`${v.name}: run did not park: ${first.events.map((e) => e.name).join(',')}`);
+      const run = JSON.parse(paused.data) as {
+        id: string;
+        required_action: { submit_tool_outputs: { tool_calls: Array<{ id: string }> } };
+      };
+      const requestsBefore = model.requests.length;
+      const sent = wallMs();
+      const second = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, {
+        tool_outputs: run.required_action.submit_tool_outputs.tool_calls.map((c) => ({
+          tool_call_id: c.id,
+          output: 'ok',
+        })),
+        stream: true,
+      });
+      const done = firstAt(second.events, 'thread.run.completed');
+      if (done === undefined) throw new Error(`${v.name}: run did not complete`);
+      if (i === 0) continue; // warm-up
+      cpu.set(v.name, cpu.get(v.name)! + cpuMs(dep.api.pid) + cpuMs(v.temporal.pid!) - cpu0);
+      // The first model request's first token is the tool call's: the fake's own TTFT is the direct call's.
+      const firstDelta =
+        firstAt(first.events, 'thread.run.step.delta') ?? firstAt(first.events, 'thread.run.step.created')!;
+      (added.get(v.name) ?? added.set(v.name, []).get(v.name)!).push(firstDelta - first.start - direct.firstToken);
+      const nextRequest = model.requests[requestsBefore]?.receivedAt;
+      if (nextRequest !== undefined) {
+        (roundTrip.get(v.name) ?? roundTrip.set(v.name, []).get(v.name)!).push(nextRequest - sent);
+      }
+      (whole.get(v.name) ?? whole.set(v.name, []).get(v.name)!).push(done - first.start);
+    }
+  }
+  model.setResponder(undefined);
+  out(`\n${samples} runs per variant (one tool round, fake TTFT 20 ms), interleaved; p50 / p99 ms\n`);
+  out(`| measure | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  out(
+    `| run POST → first step delta, minus the direct call's first token | ${variants.map((v) => fmt(summarize(added.get(v.name)!))).join(' | ')} |`,
+  );
+  out(
+    `| outputs POST → next model request | ${variants.map((v) => fmt(summarize(roundTrip.get(v.name) ?? []))).join(' | ')} |`,
+  );
+  out(`| whole run (POST → completed) | ${variants.map((v) => fmt(summarize(whole.get(v.name)!))).join(' | ')} |`);
+  out(
+    `| CPU-ms per run, Threadline + its Temporal server | ${variants.map((v) => (cpu.get(v.name)! / samples).toFixed(0)).join(' | ')} |`,
+  );
+}
+
+/** 1,000 runs parked in requires_action per variant: memory growth, idle CPU, then all resumed at once. */
+async function parked(variants: Variant[], model: FakeModel, count: number) {
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  model.setResponder(oneRoundResponder);
+  const rows: string[] = [];
+  const results = new Map<
+    string,
+    { growth: number; idle: number; resume: Summary; wall: number; rss: string; retried?: number }
+  >();
+  const state = new Map<string, { before: number; runs: Array<{ t: string; r: string; c: string }> }>();
+  for (const v of variants) state.set(v.name, { before: rssMb(v.dep!.api.pid), runs: [] });
+  // Parked in slices, alternating between the variants, so both see the same load while they park.
+  const assistants = new Map<string, string>();
+  for (const v of variants)
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+  for (let slice = 0; slice < count; slice += 100) {
+    for (const v of variants) {
+      const dep = v.dep!;
+      const parkedNow = await pool(Array.from({ length: Math.min(100, count - slice) }), 20, async () => {
+        const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'park' }] });
+        const run = await dep.openai.beta.threads.runs.createAndPoll(
+          thread.id,
+          { assistant_id: assistants.get(v.name)! },
+          { pollIntervalMs: 50 },
+        );
+        if (run.status !== 'requires_action') throw new Error(`${v.name}: run ${run.id} ended ${run.status}`);
+        return { t: thread.id, r: run.id, c: run.required_action!.submit_tool_outputs.tool_calls[0]!.id };
+      });
+      state.get(v.name)!.runs.push(...parkedNow);
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  const cpu0 = variants.map((v) => cpuMs(v.dep!.api.pid));
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  const idle = variants.map((v, i) => (100 * (cpuMs(v.dep!.api.pid) - cpu0[i]!)) / 20_000);
+  variants.forEach((v, i) => {
+    const s = state.get(v.name)!;
+    const now = rssMb(v.dep!.api.pid);
+    results.set(v.name, {
+      growth: ((now - s.before) * 1000) / count,
+      idle: idle[i]!,
+      resume: { n: 0, p50: NaN, p99: NaN },
+      wall: 0,
+      rss: `${s.before.toFixed(0)} → ${now.toFixed(0)}`,
+    });
+  });
+  // Resumes one variant at a time (all its runs at once, 50 clients), alternating which goes first is moot
+  // with two; the first goes while the other's runs stay parked, as in production.
+  for (const v of variants) {
+    const dep = v.dep!;
+    const started = wallMs();
+    let retried = 0;
+    const times = await pool(state.get(v.name)!.runs, 50, async (p) => {
+      const start = wallMs();
+      for (;;) {
+        try {
+          const stream = await timedStream(`${dep.baseURL}/threads/${p.t}/runs/${p.r}/submit_tool_outputs`, {
+            tool_outputs: [{ tool_call_id: p.c, output: 'ok' }],
+            stream: true,
+          });
+          return firstAt(stream.events, 'thread.run.completed')! - start;
+        } catch (error) {
+          // A 503 says the identical retry is safe (the outputs apply once); timed from the first try.
+          if (!/stream refused: 503/.test((error as Error).message)) {
+            process.stderr.write(`${v.name}: ${(error as Error).message}\n${dep.api.output().slice(-6000)}\n`);
+            throw error;
+          }
+          retried++;
+        }
+      }
+    });
+    results.get(v.name)!.retried = retried;
+    const r = results.get(v.name)!;
+    r.resume = summarize(times);
+    r.wall = (wallMs() - started) / 1000;
+  }
+  model.setResponder(undefined);
+  out(`\n${count} runs parked per variant (threadline start, SQLite), then all resumed by 50 clients\n`);
+  out(`| measure | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  out(
+    `| RSS growth per 1,000 parked runs (MB) | ${variants.map((v) => `${results.get(v.name)!.growth.toFixed(0)} (${results.get(v.name)!.rss})`).join(' | ')} |`,
+  );
+  out(
+    `| idle CPU with them parked (% of a core, 20 s) | ${variants.map((v) => results.get(v.name)!.idle.toFixed(2)).join(' | ')} |`,
+  );
+  out(
+    `| resume: submit → completed, p50 / p99 ms | ${variants.map((v) => fmt(results.get(v.name)!.resume)).join(' | ')} |`,
+  );
+  out(`| resume: all done in (s) | ${variants.map((v) => results.get(v.name)!.wall.toFixed(1)).join(' | ')} |`);
+  out(`| resume: 503s retried | ${variants.map((v) => results.get(v.name)!.retried ?? 0).join(' | ')} |`);
+  return rows;
+}
+
+/** Scenario 6's three kills, alternating between the variants (each `threadline api` + two workers, SQLite). */
+async function crashes(variants: Variant[], model: FakeModel, trials: number) {
+  const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  const assistants = new Map<string, string>();
+  for (const v of variants) {
+    await v.dep!.startWorker();
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+  }
+  const kinds: Kind[] = ['while streaming', 'between steps', 'while parked'];
+  const times = new Map<string, number[]>();
+  let duplicates = 0;
+  try {
+    for (let trial = 0; trial < trials; trial++) {
+      for (const kind of kinds) {
+        const order = trial % 2 === 0 ? variants : [...variants].reverse();
+        for (const v of order) {
+          const r = await crashOnce({ model }, v.dep!, temporal, assistants.get(v.name)!, kind);
+          const key = `${kind}|${v.name}`;
+          (times.get(key) ?? times.set(key, []).get(key)!).push(r.recoveryMs);
+          duplicates += r.duplicates;
+        }
+      }
+    }
+  } finally {
+    model.setResponder(undefined);
+    await temporal.connection.close();
+  }
+  out(
+    `\n${trials} trials per case and variant, kill → run completed (heartbeat timeout ${HEARTBEAT_TIMEOUT_S} s, target ${HEARTBEAT_TIMEOUT_S * 1000 + 1500} ms), p50 / p99 (max) ms; duplicates ${duplicates}\n`,
+  );
+  out(`| SIGKILL | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  for (const kind of kinds) {
+    out(`| ${kind} | ${variants.map((v) => fmt(summarize(times.get(`${kind}|${v.name}`)!))).join(' | ')} |`);
+  }
+}
+
+/** The history of a one-step run and of a one-tool-round run: events by type, and the tasks they imply. */
+async function histories(variants: Variant[], model: FakeModel) {
+  const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
+  const dep = variants[0]!.dep!;
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  const assistant = await dep.openai.beta.assistants.create({ model: 'bench', tools: [tool] });
+  try {
+    for (const shape of ['one step (text answer)', 'one tool round']) {
+      model.setResponder(shape === 'one tool round' ? oneRoundResponder : () => ({ kind: 'text', text: 'ok' }));
+      const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
+      let run = await dep.openai.beta.threads.runs.createAndPoll(
+        thread.id,
+        { assistant_id: assistant.id },
+        { pollIntervalMs: 20 },
+      );
+      if (run.status === 'requires_action') {
+        run = await dep.openai.beta.threads.runs.submitToolOutputsAndPoll(
+          run.id,
+          {
+            thread_id: thread.id,
+            tool_outputs: [{ tool_call_id: run.required_action!.submit_tool_outputs.tool_calls[0]!.id, output: 'ok' }],
+          },
+          { pollIntervalMs: 20 },
+        );
+      }
+      const history = await temporal.workflow.getHandle(run.id).fetchHistory();
+      const counts = new Map<string, number>();
+      for (const e of history.events ?? []) {
+        const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+        const name = (type ?? 'unknown').replace(/EventAttributes$/, '');
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+      const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes);
+      const localActivities = markers.filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      ).length;
+      out(
+        `\n${shape}: ${history.events?.length} events, ${counts.get('workflowTaskCompleted') ?? 0} workflow tasks, ` +
+          `${counts.get('activityTaskScheduled') ?? 0} activity tasks, ${localActivities} local activities, ` +
+          `${counts.get('upsertWorkflowSearchAttributes') ?? 0} search-attribute upserts, ${markers.length - localActivities} other markers`,
+      );
+      out([...counts].map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+    }
+  } finally {
+    model.setResponder(undefined);
+    await temporal.connection.close();
+  }
+}
+
+async function main() {
+  const which = process.argv[2];
+  const model = await startFakeModel();
+  const servers: ScratchTemporal[] = [];
+  const variants: Variant[] = [];
+  try {
+    const tuned = await startScratchTemporal(ROOT, 'threadline-ab-');
+    servers.push(tuned);
+    if (which === 'eager') {
+      variants.push({ name: 'eager start off (before)', env: { THREADLINE_EAGER_START: 'false' }, temporal: tuned });
+      variants.push({ name: 'eager start on (after)', env: {}, temporal: tuned });
+    } else if (which === 'cache') {
+      const before = String(flag('before-cache', 5000));
+      variants.push({
+        name: `cache ${before} (before: SDK default, every run cached)`,
+        env: { THREADLINE_WORKFLOW_CACHE_SIZE: before },
+        temporal: tuned,
+      });
+      variants.push({ name: 'cache 100 (after)', env: {}, temporal: tuned });
+    } else if (which === 'arena') {
+      // Is the memory parked runs leave outside the workflow cache glibc's per-thread malloc arenas?
+      variants.push({ name: 'cache 100', env: {}, temporal: tuned });
+      variants.push({ name: 'cache 100, MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' }, temporal: tuned });
+    } else if (which === 'server') {
+      const stock = await startScratchTemporal(ROOT, 'threadline-ab-stock-', 'stock');
+      servers.push(stock);
+      variants.push({ name: 'stock dev server (before)', env: {}, temporal: stock });
+      variants.push({ name: 'tuned dev server (after)', env: {}, temporal: tuned });
+    } else if (which === 'crash') {
+      const env = {
+        THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
+        THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
+      };
+      variants.push({
+        name: 'task timeout 4 s (before)',
+        env: { ...env, THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS: '4' },
+        temporal: tuned,
+      });
+      variants.push({ name: 'task timeout 2 s (after)', env, temporal: tuned });
+    } else if (which === 'history') {
+      variants.push({ name: 'threadline start', env: {}, temporal: tuned });
+    } else {
+      throw new Error('usage: ab.js eager|cache|server|crash|history');
+    }
+    const shape = which === 'crash' ? 'split' : 'all-in-one';
+    for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
+    if (which === 'cache' || which === 'arena') await parked(variants, model, flag('parked', 1000));
+    else if (which === 'crash') await crashes(variants, model, flag('trials', 5));
+    else if (which === 'history') await histories(variants, model);
+    else await latency(variants, model, flag('samples', 40));
+  } finally {
+    for (const v of variants) await v.dep?.stop();
+    await model.close();
+    for (const s of servers) await s.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
