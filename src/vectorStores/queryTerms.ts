@@ -29,7 +29,10 @@ export function ftsMatchExpression(terms: string[]): string {
   return terms.map((term) => `"${term}"`).join(' OR ');
 }
 
-/** PostgreSQL `to_tsquery` input: plain words OR-ed (stop words are dropped by to_tsquery itself). */
-export function tsQueryExpression(terms: string[]): string {
-  return terms.join(' | ');
+/**
+ * PostgreSQL `to_tsquery` input: plain words OR-ed, or AND-ed with `all` (stop words are dropped by to_tsquery
+ * itself).
+ */
+export function tsQueryExpression(terms: string[], all = false): string {
+  return terms.join(all ? ' & ' : ' | ');
 }

@@ -114,27 +114,49 @@ const JOINED = sql`JOIN vector_store_files f ON f.vector_store_id = c.vector_sto
 async function keywordList(db: Db, scope: Scope, query: string, limit: number): Promise<ChunkRow[]> {
   const terms = queryTerms(query);
   if (terms.length === 0) return [];
-  const ranked = scope.postgres
-    ? await sql<{ id: string }>`
-        SELECT c.id
-        FROM vector_store_chunks c
-        CROSS JOIN to_tsquery('english', ${tsQueryExpression(terms)}) q
-        JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
-        WHERE c.tsv @@ q AND ${visible(scope)}
-        ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
-        LIMIT ${limit}`.execute(db)
-    : await sql<{ id: string }>`
-        SELECT c.id
-        FROM vector_store_chunks_fts
-        JOIN vector_store_chunks c ON c.seq = vector_store_chunks_fts.rowid
-        JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
-        WHERE vector_store_chunks_fts MATCH ${ftsMatchExpression(terms)} AND ${visible(scope)}
-        ORDER BY bm25(vector_store_chunks_fts), c.id
-        LIMIT ${limit}`.execute(db);
-  const ids = ranked.rows.map((row) => row.id);
+  const ids = scope.postgres
+    ? await postgresRanked(db, scope, terms, limit)
+    : await sqliteRanked(db, scope, terms, limit);
   const byId = new Map((await chunksById(db, scope, ids)).map((row) => [row.id, row]));
   // A row gone between the passes (its file removed meanwhile) is simply not shown.
   return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+async function sqliteRanked(db: Db, scope: Scope, terms: string[], limit: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    SELECT c.id
+    FROM vector_store_chunks_fts
+    JOIN vector_store_chunks c ON c.seq = vector_store_chunks_fts.rowid
+    JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
+    WHERE vector_store_chunks_fts MATCH ${ftsMatchExpression(terms)} AND ${visible(scope)}
+    ORDER BY bm25(vector_store_chunks_fts), c.id
+    LIMIT ${limit}`.execute(db);
+  return rows.map((row) => row.id);
+}
+
+/**
+ * PostgreSQL ranks the chunks holding every term first, then, if those are fewer than `limit`, the chunks
+ * holding any. ts_rank has no inverse document frequency: with OR alone, frequent words decide the order, and
+ * every match must be ranked: three common words matched 65% of a 100k-chunk store, a 475 ms sequential scan,
+ * where the chunks with all three (1%) were ranked by the GIN index in 32 ms. Chunks matching all the terms
+ * are also what bm25 puts first on SQLite.
+ */
+async function postgresRanked(db: Db, scope: Scope, terms: string[], limit: number): Promise<string[]> {
+  const ranked = async (expression: string, exclude: string[]): Promise<string[]> => {
+    const without = exclude.length > 0 ? sql`AND c.id NOT IN (${sql.join(exclude)})` : sql``;
+    const { rows } = await sql<{ id: string }>`
+      SELECT c.id
+      FROM vector_store_chunks c
+      CROSS JOIN to_tsquery('english', ${expression}) q
+      JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
+      WHERE c.tsv @@ q AND ${visible(scope)} ${without}
+      ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
+      LIMIT ${limit - exclude.length}`.execute(db);
+    return rows.map((row) => row.id);
+  };
+  const all = terms.length > 1 ? await ranked(tsQueryExpression(terms, true), []) : [];
+  if (all.length >= limit) return all;
+  return [...all, ...(await ranked(tsQueryExpression(terms), all))];
 }
 
 async function chunksById(db: Db, scope: Scope, ids: string[]): Promise<ChunkRow[]> {
