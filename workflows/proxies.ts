@@ -27,8 +27,13 @@ export function runActivities(input: RunWorkflowInput) {
     }),
     /** Short database writes: local activities, no server round trip each. */
     db: proxyLocalActivities<Activities>(PERSIST),
-    /** The same writes as regular activities, for the one that must not run ahead of the history. */
-    durableDb: proxyActivities<Activities>(PERSIST),
+    /**
+     * The same writes as regular activities, for the one that must not run ahead of the history. A shorter
+     * start-to-close than the local ones: the server hands it eagerly to the worker that scheduled it, and if
+     * that worker dies holding it, nothing but this timeout moves it on (30 s stalled a run in the crash
+     * benchmark). Timeouts are not part of replay's command matching, so old histories replay unchanged.
+     */
+    durableDb: proxyActivities<Activities>({ ...PERSIST, startToCloseTimeout: '5 seconds' }),
     /** Built-in tools executed on the server (file_search, and code_interpreter's fallback path). */
     tools: proxyActivities<Activities>({
       startToCloseTimeout: '10 minutes',
