@@ -321,15 +321,26 @@ async function main() {
         temporal: tuned,
       });
       variants.push({ name: 'task timeout 2 s (after)', env, temporal: tuned });
+    } else if (which === 'sticky') {
+      const env = {
+        THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
+        THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
+      };
+      variants.push({ name: 'sticky timeout 1 s', env, temporal: tuned });
+      variants.push({
+        name: 'sticky timeout 0.5 s',
+        env: { ...env, THREADLINE_STICKY_TIMEOUT_SECONDS: '0.5' },
+        temporal: tuned,
+      });
     } else if (which === 'history') {
       variants.push({ name: 'threadline start', env: {}, temporal: tuned });
     } else {
       throw new Error('usage: ab.js eager|cache|server|crash|history');
     }
-    const shape = which === 'crash' ? 'split' : 'all-in-one';
+    const shape = which === 'crash' || which === 'sticky' ? 'split' : 'all-in-one';
     for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
     if (which === 'cache' || which === 'arena') await parked(variants, model, flag('parked', 1000));
-    else if (which === 'crash') await crashes(variants, model, flag('trials', 5));
+    else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
     else if (which === 'history') await histories(variants, model);
     else await latency(variants, model, flag('samples', 40));
   } finally {

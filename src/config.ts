@@ -66,6 +66,7 @@ const EnvSchema = z.object({
   THREADLINE_EAGER_START: flagOn,
   THREADLINE_WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(0).default(100),
   THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS: z.coerce.number().min(1).max(60).default(2),
+  THREADLINE_STICKY_TIMEOUT_SECONDS: z.coerce.number().min(0.1).max(60).default(1),
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   OPENAI_API_KEY: optionalString,
   THREADLINE_RUN_EXPIRY_SECONDS: z.coerce.number().int().min(1).default(600),
@@ -168,6 +169,8 @@ export interface Config {
     workflowCacheSize: number;
     /** A run's workflow task timeout: how long a task held by a worker that died blocks its run. */
     workflowTaskTimeoutMs: number;
+    /** How long a run's task waits for the worker that has it cached before any worker may take it. */
+    stickyTimeoutMs: number;
   };
   model: {
     /** The context window of a provider entry that names none. */
@@ -309,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       eagerStart: e.THREADLINE_EAGER_START,
       workflowCacheSize: e.THREADLINE_WORKFLOW_CACHE_SIZE,
       workflowTaskTimeoutMs: Math.round(e.THREADLINE_WORKFLOW_TASK_TIMEOUT_SECONDS * 1000),
+      stickyTimeoutMs: Math.round(e.THREADLINE_STICKY_TIMEOUT_SECONDS * 1000),
     },
     model: {
       contextWindowTokens: e.THREADLINE_MODEL_CONTEXT_TOKENS,

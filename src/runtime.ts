@@ -180,6 +180,7 @@ export async function startThreadline(
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowCacheSize: config.temporal.workflowCacheSize,
+        stickyTimeoutMs: config.temporal.stickyTimeoutMs,
         deps: {
           store,
           logger,

@@ -52,6 +52,8 @@ export async function startWorker(opts: {
   taskQueue: string;
   /** maxCachedWorkflows; undefined keeps the SDK's default (sized from the heap). */
   workflowCacheSize?: number;
+  /** stickyQueueScheduleToStartTimeout in ms (1 s unless set). */
+  stickyTimeoutMs?: number;
   deps: ActivityDeps;
   tracing?: Tracing;
 }): Promise<RunningWorker> {
@@ -68,7 +70,7 @@ export async function startWorker(opts: {
     maxHeartbeatThrottleInterval: '1s',
     // After a worker dies, its cached runs move to another worker after this long instead of the default 10 s
     // (bench/FINDINGS.md: recovery time). A busy worker that misses it only costs the other a history replay.
-    stickyQueueScheduleToStartTimeout: '1s',
+    stickyQueueScheduleToStartTimeout: opts.stickyTimeoutMs ?? 1_000,
     // Runs parked in requires_action would otherwise each keep a cached workflow (its sandbox context and
     // state) for as long as they wait; past this many the least recently used is evicted and replays from its
     // history when it resumes (bench/FINDINGS.md: parked runs).

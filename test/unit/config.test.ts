@@ -19,6 +19,7 @@ describe('settings', () => {
         eagerStart: true,
         workflowCacheSize: 100,
         workflowTaskTimeoutMs: 2000,
+        stickyTimeoutMs: 1000,
       },
       model: { contextWindowTokens: 128_000 },
       runExpirySeconds: 600,
