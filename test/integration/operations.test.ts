@@ -31,7 +31,13 @@ describe.each(DIALECTS)('health checks, metrics and logs (%s)', (dialect) => {
     logs = capture.lines;
     svc = await startTestService(
       dialect,
-      { OPENAI_BASE_URL: model.baseURL, THREADLINE_MODEL_RETRY_INITIAL_MS: '50' },
+      {
+        OPENAI_BASE_URL: model.baseURL,
+        THREADLINE_MODEL_RETRY_INITIAL_MS: '50',
+        // The readiness test closes the API's own Temporal connection to play an unreachable server; with eager
+        // start the API rides on the worker's connection, which cannot be closed under a running worker.
+        THREADLINE_EAGER_START: 'false',
+      },
       { logger: capture.logger },
     );
   });
