@@ -96,7 +96,8 @@ export const TopP = z.number().min(0).max(1).nullable().optional();
 
 const VectorStoreIds = z.array(z.string().startsWith('vs_')).max(1);
 
-/** How a vector store cuts its files: OpenAI's `auto` (800 tokens, 400 overlap) or `static` with its bounds. */
+/** How a vector store cuts its files: OpenAI's `auto` (static 800/400) or `static` with 100–4,096 tokens per chunk
+ * and an overlap of at most half of that. */
 export const ChunkingStrategy = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('auto') }),
   z.strictObject({
@@ -111,7 +112,8 @@ export const ChunkingStrategy = z.discriminatedUnion('type', [
           ctx.addIssue({
             code: 'custom',
             path: ['chunk_overlap_tokens'],
-            message: 'chunk_overlap_tokens must not exceed half of max_chunk_size_tokens.',
+            message: `chunk_overlap_tokens must not exceed half of max_chunk_size_tokens (${Math.floor(value.max_chunk_size_tokens / 2)}), but got ${value.chunk_overlap_tokens}.`,
+            params: { openaiCode: 'invalid_value' },
           });
         }
       }),

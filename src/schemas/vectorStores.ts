@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Filter } from '../vectorStores/types';
-import { Metadata, OptionalMetadata } from './common';
+import { ChunkingStrategy, Metadata, OptionalMetadata } from './common';
 import { ListQuery } from './list';
 
 /**
@@ -8,28 +8,8 @@ import { ListQuery } from './list';
  * every other body: an unknown field is a 400.
  */
 
-/** `auto` = static 800/400; `static` with 100–4,096 tokens per chunk and an overlap of at most half of that. */
-export const ChunkingStrategyParam = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('auto') }),
-  z.strictObject({
-    type: z.literal('static'),
-    static: z
-      .strictObject({
-        max_chunk_size_tokens: z.number().int().min(100).max(4096),
-        chunk_overlap_tokens: z.number().int().min(0),
-      })
-      .superRefine((value, ctx) => {
-        if (value.chunk_overlap_tokens > value.max_chunk_size_tokens / 2) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['chunk_overlap_tokens'],
-            message: `chunk_overlap_tokens must not exceed half of max_chunk_size_tokens (${Math.floor(value.max_chunk_size_tokens / 2)}), but got ${value.chunk_overlap_tokens}.`,
-            params: { openaiCode: 'invalid_value' },
-          });
-        }
-      }),
-  }),
-]);
+/** The one chunking schema, shared with inline stores on assistants and threads. */
+export const ChunkingStrategyParam = ChunkingStrategy;
 export type ChunkingStrategyParam = z.infer<typeof ChunkingStrategyParam>;
 
 const AttributeValue = z.union([z.string().max(512), z.number(), z.boolean()]);
