@@ -44,6 +44,8 @@ export function vectorStoreActivities({ store, search }: ActivityDeps) {
      * that never appears (the API died in between) ends the ingestion with nothing written.
      */
     async claimVectorStoreFile(key: IngestionKey): Promise<StepResult> {
+      // The store is written before any ingestion starts: without it, it was deleted, and nothing is to wait for.
+      if (!(await repo.findStore(key.projectId, key.vectorStoreId))) return 'stop';
       const row = await repo.findFile(key.projectId, key.vectorStoreId, key.fileId);
       if (row?.ingestion_id === key.ingestionId) return row.status === 'in_progress' ? 'next' : 'stop';
       throw ApplicationFailure.retryable(

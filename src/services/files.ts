@@ -16,7 +16,7 @@ export function noSuchFile(id: string, param: string): ApiError {
   return new ApiError(404, `No such File object: ${id}`, 'invalid_request_error', param, null);
 }
 
-export function filesService({ store }: ServiceDeps) {
+export function filesService({ store, vectorStores }: ServiceDeps) {
   const files = store.files;
 
   async function load(scope: RequestScope, id: string): Promise<FileRow> {
@@ -60,8 +60,11 @@ export function filesService({ store }: ServiceDeps) {
       return listEnvelope(rows.map(fileObject), hasMore);
     },
 
+    /** Deletes the file and removes it from every vector store (the spec: "remove it from all vector stores"). */
     async delete(scope: RequestScope, id: string) {
       if (!(await files.delete(scope.projectId, id))) throw noSuchFile(id, 'id');
+      const stores = await store.vectorStores.removeFileEverywhere(scope.projectId, id);
+      for (const storeId of stores) await vectorStores.search.vectors?.removeFile(storeId, id);
       return fileDeletedObject(id);
     },
 

@@ -105,32 +105,36 @@ const JOINED = sql`JOIN vector_store_files f ON f.vector_store_id = c.vector_sto
   LEFT JOIN files fl ON fl.id = c.file_id`;
 
 /**
- * One query's keyword list. PostgreSQL ranks with ts_rank (term frequency, normalised by the log of the chunk's
- * length); ts_rank_cd's cover density gives every chunk matching any one term of an OR query the same score.
+ * One query's keyword list, in two passes. The ranking pass carries only ids and ranks through the sort: a
+ * frequent word can match a third of a 100k-chunk store, and sorting those rows with their text (kilobytes
+ * each) cost ten times the ranking itself. The second pass reads the text of the few kept, by primary key.
+ * PostgreSQL ranks with ts_rank (term frequency, normalised by the log of the chunk's length); ts_rank_cd's
+ * cover density gives every chunk matching any one term of an OR query the same score.
  */
 async function keywordList(db: Db, scope: Scope, query: string, limit: number): Promise<ChunkRow[]> {
   const terms = queryTerms(query);
   if (terms.length === 0) return [];
-  if (scope.postgres) {
-    const { rows } = await sql<ChunkRow>`
-      SELECT ${SELECTED}
-      FROM vector_store_chunks c
-      CROSS JOIN to_tsquery('english', ${tsQueryExpression(terms)}) q
-      ${JOINED}
-      WHERE c.tsv @@ q AND ${visible(scope)}
-      ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
-      LIMIT ${limit}`.execute(db);
-    return rows;
-  }
-  const { rows } = await sql<ChunkRow>`
-    SELECT ${SELECTED}
-    FROM vector_store_chunks_fts
-    JOIN vector_store_chunks c ON c.seq = vector_store_chunks_fts.rowid
-    ${JOINED}
-    WHERE vector_store_chunks_fts MATCH ${ftsMatchExpression(terms)} AND ${visible(scope)}
-    ORDER BY bm25(vector_store_chunks_fts), c.id
-    LIMIT ${limit}`.execute(db);
-  return rows;
+  const ranked = scope.postgres
+    ? await sql<{ id: string }>`
+        SELECT c.id
+        FROM vector_store_chunks c
+        CROSS JOIN to_tsquery('english', ${tsQueryExpression(terms)}) q
+        JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
+        WHERE c.tsv @@ q AND ${visible(scope)}
+        ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
+        LIMIT ${limit}`.execute(db)
+    : await sql<{ id: string }>`
+        SELECT c.id
+        FROM vector_store_chunks_fts
+        JOIN vector_store_chunks c ON c.seq = vector_store_chunks_fts.rowid
+        JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
+        WHERE vector_store_chunks_fts MATCH ${ftsMatchExpression(terms)} AND ${visible(scope)}
+        ORDER BY bm25(vector_store_chunks_fts), c.id
+        LIMIT ${limit}`.execute(db);
+  const ids = ranked.rows.map((row) => row.id);
+  const byId = new Map((await chunksById(db, scope, ids)).map((row) => [row.id, row]));
+  // A row gone between the passes (its file removed meanwhile) is simply not shown.
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
 async function chunksById(db: Db, scope: Scope, ids: string[]): Promise<ChunkRow[]> {

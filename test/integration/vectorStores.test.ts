@@ -232,6 +232,14 @@ describe.each(DIALECTS)('vector stores (%s)', (dialect) => {
     expect((await svc.openai.files.retrieve(a.id)).id).toBe(a.id);
     expect((await svc.openai.vectorStores.retrieve(store.id)).file_counts.total).toBe(0);
 
+    // Deleting the File itself removes it from every store it is in.
+    const b = await upload(svc, 'again.txt', 'whales again and again');
+    await svc.openai.vectorStores.files.createAndPoll(store.id, { file_id: b.id }, { pollIntervalMs: 50 });
+    expect(await chunkCount(svc, store.id, b.id)).toBe(1);
+    await svc.openai.files.delete(b.id);
+    expect(await chunkCount(svc, store.id)).toBe(0);
+    expect((await svc.openai.vectorStores.retrieve(store.id)).file_counts.total).toBe(0);
+
     const deleted = await svc.openai.vectorStores.delete(store.id);
     expect(deleted).toEqual({ id: store.id, object: 'vector_store.deleted', deleted: true });
     const gone = await svc.http('GET', `/vector_stores/${store.id}`);

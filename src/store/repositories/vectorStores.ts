@@ -282,6 +282,21 @@ export function vectorStoresRepository(db: Db, postgres: boolean) {
       });
     },
 
+    /** Removes a file from every store of the project (the File was deleted); the stores it was in. */
+    async removeFileEverywhere(projectId: string, fileId: string): Promise<string[]> {
+      return db.transaction().execute(async (trx) => {
+        const removed = await trx
+          .deleteFrom('vector_store_files')
+          .where('project_id', '=', projectId)
+          .where('id', '=', fileId)
+          .returning('vector_store_id')
+          .execute();
+        const stores = removed.map((row) => row.vector_store_id);
+        for (const store of stores) await dropIndexed(trx, store, [fileId]);
+        return stores;
+      });
+    },
+
     findBatch(projectId: string, vectorStoreId: string, id: string): Promise<VectorStoreFileBatchRow | undefined> {
       return db
         .selectFrom('vector_store_file_batches')
