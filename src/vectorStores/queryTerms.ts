@@ -24,9 +24,9 @@ export function queryTerms(query: string): string[] {
   return (meaningful.length > 0 ? meaningful : words).slice(0, MAX_TERMS);
 }
 
-/** FTS5: each term a quoted string (no quotes can occur inside one), OR-ed. Empty: nothing to match. */
-export function ftsMatchExpression(terms: string[]): string {
-  return terms.map((term) => `"${term}"`).join(' OR ');
+/** FTS5: each term a quoted string (no quotes can occur inside one), OR-ed, or AND-ed with `all`. */
+export function ftsMatchExpression(terms: string[], all = false): string {
+  return terms.map((term) => `"${term}"`).join(all ? ' AND ' : ' OR ');
 }
 
 /**

@@ -37,7 +37,7 @@ export async function searchVectorStores(deps: SearchDeps, req: SearchRequest): 
   const lists: string[][] = [];
   const rows = new Map<string, ChunkRow>();
   for (const query of req.queries) {
-    const found = await keywordList(db, scope, query, limit);
+    const found = await keywordList(db, scope, query, limit, req.maxNumResults);
     for (const row of found) rows.set(row.id, row);
     lists.push(found.map((row) => row.id));
   }
@@ -108,56 +108,60 @@ const JOINED = sql`JOIN vector_store_files f ON f.vector_store_id = c.vector_sto
  * One query's keyword list, in two passes. The ranking pass carries only ids and ranks through the sort: a
  * frequent word can match a third of a 100k-chunk store, and sorting those rows with their text (kilobytes
  * each) cost ten times the ranking itself. The second pass reads the text of the few kept, by primary key.
- * PostgreSQL ranks with ts_rank (term frequency, normalised by the log of the chunk's length); ts_rank_cd's
- * cover density gives every chunk matching any one term of an OR query the same score.
+ *
+ * Chunks holding every term are ranked first; chunks holding any are ranked only when the first do not fill
+ * the page asked for (`enough`). Ranking is the cost: an OR of three common words matched 65% of a 100k-chunk
+ * store (PostgreSQL: a 475 ms sequential scan, ts_rank on every match) where the chunks with all three (1%)
+ * were ranked in 32 ms from the GIN index; FTS5's bm25 has the same shape. Chunks with all the terms are also
+ * what a ranker without inverse document frequency (ts_rank) would otherwise bury under frequent words.
  */
-async function keywordList(db: Db, scope: Scope, query: string, limit: number): Promise<ChunkRow[]> {
+async function keywordList(db: Db, scope: Scope, query: string, limit: number, enough: number): Promise<ChunkRow[]> {
   const terms = queryTerms(query);
   if (terms.length === 0) return [];
-  const ids = scope.postgres
-    ? await postgresRanked(db, scope, terms, limit)
-    : await sqliteRanked(db, scope, terms, limit);
+  const rank = scope.postgres ? postgresRanked : sqliteRanked;
+  let ids = terms.length > 1 ? await rank(db, scope, terms, true, [], limit) : [];
+  if (ids.length < enough) ids = [...ids, ...(await rank(db, scope, terms, false, ids, limit - ids.length))];
   const byId = new Map((await chunksById(db, scope, ids)).map((row) => [row.id, row]));
   // A row gone between the passes (its file removed meanwhile) is simply not shown.
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-async function sqliteRanked(db: Db, scope: Scope, terms: string[], limit: number): Promise<string[]> {
+type Ranker = (
+  db: Db,
+  scope: Scope,
+  terms: string[],
+  all: boolean,
+  exclude: string[],
+  limit: number,
+) => Promise<string[]>;
+
+const excluding = (ids: string[]) => (ids.length > 0 ? sql`AND c.id NOT IN (${sql.join(ids)})` : sql``);
+
+/** FTS5's bm25 over the chunks matching all (or any) of the terms. */
+const sqliteRanked: Ranker = async (db, scope, terms, all, exclude, limit) => {
   const { rows } = await sql<{ id: string }>`
     SELECT c.id
     FROM vector_store_chunks_fts
     JOIN vector_store_chunks c ON c.seq = vector_store_chunks_fts.rowid
     JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
-    WHERE vector_store_chunks_fts MATCH ${ftsMatchExpression(terms)} AND ${visible(scope)}
+    WHERE vector_store_chunks_fts MATCH ${ftsMatchExpression(terms, all)} AND ${visible(scope)} ${excluding(exclude)}
     ORDER BY bm25(vector_store_chunks_fts), c.id
     LIMIT ${limit}`.execute(db);
   return rows.map((row) => row.id);
-}
+};
 
-/**
- * PostgreSQL ranks the chunks holding every term first, then, if those are fewer than `limit`, the chunks
- * holding any. ts_rank has no inverse document frequency: with OR alone, frequent words decide the order, and
- * every match must be ranked: three common words matched 65% of a 100k-chunk store, a 475 ms sequential scan,
- * where the chunks with all three (1%) were ranked by the GIN index in 32 ms. Chunks matching all the terms
- * are also what bm25 puts first on SQLite.
- */
-async function postgresRanked(db: Db, scope: Scope, terms: string[], limit: number): Promise<string[]> {
-  const ranked = async (expression: string, exclude: string[]): Promise<string[]> => {
-    const without = exclude.length > 0 ? sql`AND c.id NOT IN (${sql.join(exclude)})` : sql``;
-    const { rows } = await sql<{ id: string }>`
-      SELECT c.id
-      FROM vector_store_chunks c
-      CROSS JOIN to_tsquery('english', ${expression}) q
-      JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
-      WHERE c.tsv @@ q AND ${visible(scope)} ${without}
-      ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
-      LIMIT ${limit - exclude.length}`.execute(db);
-    return rows.map((row) => row.id);
-  };
-  const all = terms.length > 1 ? await ranked(tsQueryExpression(terms, true), []) : [];
-  if (all.length >= limit) return all;
-  return [...all, ...(await ranked(tsQueryExpression(terms), all))];
-}
+/** ts_rank (term frequency, normalised by the log of the chunk's length) over the chunks matching all or any. */
+const postgresRanked: Ranker = async (db, scope, terms, all, exclude, limit) => {
+  const { rows } = await sql<{ id: string }>`
+    SELECT c.id
+    FROM vector_store_chunks c
+    CROSS JOIN to_tsquery('english', ${tsQueryExpression(terms, all)}) q
+    JOIN vector_store_files f ON f.vector_store_id = c.vector_store_id AND f.id = c.file_id
+    WHERE c.tsv @@ q AND ${visible(scope)} ${excluding(exclude)}
+    ORDER BY ts_rank(c.tsv, q, 1) DESC, c.id
+    LIMIT ${limit}`.execute(db);
+  return rows.map((row) => row.id);
+};
 
 async function chunksById(db: Db, scope: Scope, ids: string[]): Promise<ChunkRow[]> {
   if (ids.length === 0) return [];

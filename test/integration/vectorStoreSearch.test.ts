@@ -131,6 +131,47 @@ describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
     for (const hit of hits) expect(hit.score).toBeLessThanOrEqual(1);
   });
 
+  it('puts chunks holding every term first, and chunks holding any only when those do not fill the page', async () => {
+    // Only chunk 0 of file-whales holds both words.
+    const both = await search(['Ishmael sea'], { maxNumResults: 1 });
+    expect(both.map((hit) => hit.chunkId)).toEqual([`${store}:file-whales:0`]);
+    // Nothing holds all of these: the any-term chunks fill the page.
+    const any = await search(['lamp fortune Ahab'], { maxNumResults: 10 });
+    expect(any.map((hit) => hit.fileId).sort()).toEqual(['file-manual', 'file-pride', 'file-whales']);
+    // One chunk holds both words, fewer than the page asks for: it leads, although a short chunk saying 'tide'
+    // over and over outranks it on the words alone (with 'harbor' in every other chunk, only 'tide' weighs);
+    // the chunks holding one word follow. (SQLite's bm25 put 'tide' first before all-terms matches led.)
+    const terms = 'vs_search_terms';
+    await svc.running.db
+      .insertInto('vector_stores')
+      .values({
+        project_id: DEFAULT_PROJECT_ID,
+        id: terms,
+        created_at: now,
+        name: terms,
+        description: null,
+        metadata: '{}',
+        expires_after_days: null,
+        expires_at: null,
+        last_active_at: now,
+      })
+      .execute();
+    const filler = 'stone rope gull mast deck plank net oar keel hull';
+    await addFile(terms, 'file-terms-both', 'completed', null, [`harbor ${filler} ${filler} ${filler} tide`]);
+    await addFile(terms, 'file-terms-tide', 'completed', null, ['tide tide tide tide tide']);
+    await addFile(terms, 'file-terms-harbor', 'completed', null, ['harbor gull', 'harbor rope', 'harbor net']);
+    const mixed = await search(['harbor tide'], { vectorStoreIds: [terms], maxNumResults: 10 });
+    const files = mixed.map((hit) => hit.fileId);
+    expect(files[0]).toBe('file-terms-both');
+    // How the one-word chunks order among themselves is the ranker's (bm25 weighs 'tide', ts_rank has no IDF).
+    expect(files.slice(1).sort()).toEqual([
+      'file-terms-harbor',
+      'file-terms-harbor',
+      'file-terms-harbor',
+      'file-terms-tide',
+    ]);
+  });
+
   it('never lets query punctuation reach the index syntax', async () => {
     for (const query of ['"whale', 'whale*', 'NEAR(whale', 'whale: -oil', "it's & | ! ()", '***', '']) {
       await expect(search([query])).resolves.toBeInstanceOf(Array);
