@@ -11,6 +11,7 @@ import type {
 } from '../schemas/vectorStores';
 import { toJson } from '../store/json';
 import { NO_FILES, type VectorStoreRow } from '../store/repositories/vectorStores';
+import { rewrittenQuery } from '../vectorStores/queryTerms';
 import { searchVectorStores } from '../vectorStores/search';
 import { deletedObject, listEnvelope } from '../wire/objects';
 import { fileBatchObject, vectorStoreFileObject, vectorStoreObject } from '../wire/vectorStores';
@@ -130,7 +131,11 @@ export function vectorStoresService(deps: VectorStoreDeps) {
 
     async search(scope: RequestScope, id: string, body: SearchBody) {
       const store = await usableStore(scope, id);
-      const queries = typeof body.query === 'string' ? [body.query] : body.query;
+      const given = typeof body.query === 'string' ? [body.query] : body.query;
+      // rewrite_query: OpenAI had a model rewrite a question into a search query. Here a query is rewritten into
+      // the words the keyword index searches for (lowercased, English stop words out), which is also what is
+      // embedded; `search_query` shows what was searched either way.
+      const queries = body.rewrite_query ? given.map(rewrittenQuery) : given;
       const hits = await searchVectorStores(deps.search, {
         projectId: scope.projectId,
         vectorStoreIds: [id],
@@ -145,7 +150,6 @@ export function vectorStoresService(deps: VectorStoreDeps) {
       if (now - store.last_active_at >= ACTIVITY_RESOLUTION_SECONDS) await repo.touch(scope.projectId, id, now);
       return {
         object: 'vector_store.search_results.page' as const,
-        // rewrite_query is accepted; queries are searched as given (README, "Vector stores").
         search_query: queries,
         data: hits.map((hit) => ({
           file_id: hit.fileId,

@@ -36,3 +36,9 @@ export function ftsMatchExpression(terms: string[], all = false): string {
 export function tsQueryExpression(terms: string[], all = false): string {
   return terms.join(all ? ' & ' : ' | ');
 }
+
+/** A query as `rewrite_query` searches it: its terms, space-separated (the query itself if it has none). */
+export function rewrittenQuery(query: string): string {
+  const terms = queryTerms(query);
+  return terms.length > 0 ? terms.join(' ') : query;
+}

@@ -70,6 +70,15 @@ describe.each(DIALECTS)('vector stores (%s)', (dialect) => {
       next_page: null,
     });
 
+    // rewrite_query searches (and shows) the query's terms: lowercased, stop words out.
+    const rewritten = await svc.http('POST', `/vector_stores/${store.id}/search`, {
+      query: 'Where is the money in the PURSE?',
+      rewrite_query: true,
+    });
+    expect(rewritten.body).toMatchObject({ search_query: ['money purse'], data: [{ file_id: file.id }] });
+    const asGiven = await svc.openai.vectorStores.search(store.id, { query: 'Where is the money?' });
+    expect(asGiven.data[0]?.file_id).toBe(file.id);
+
     const content = await svc.http('GET', `/vector_stores/${store.id}/files/${file.id}/content`);
     expect(content.body).toEqual({
       object: 'vector_store.file_content.page',
