@@ -13,6 +13,23 @@ describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
   const store = 'vs_search_a';
   const expired = 'vs_search_expired';
 
+  async function addStore(id: string, expiresAt: number | null) {
+    await svc.running.db
+      .insertInto('vector_stores')
+      .values({
+        project_id: DEFAULT_PROJECT_ID,
+        id,
+        created_at: now,
+        name: id,
+        description: null,
+        metadata: '{}',
+        expires_after_days: expiresAt === null ? null : 1,
+        expires_at: expiresAt,
+        last_active_at: now,
+      })
+      .execute();
+  }
+
   async function addFile(
     storeId: string,
     fileId: string,
@@ -70,26 +87,8 @@ describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
 
   beforeAll(async () => {
     svc = await startTestService(dialect, {}, { worker: false });
-    const db = svc.running.db;
-    for (const [id, expiresAt] of [
-      [store, null],
-      [expired, now - 10],
-    ] as const) {
-      await db
-        .insertInto('vector_stores')
-        .values({
-          project_id: DEFAULT_PROJECT_ID,
-          id,
-          created_at: now,
-          name: id,
-          description: null,
-          metadata: '{}',
-          expires_after_days: expiresAt === null ? null : 1,
-          expires_at: expiresAt,
-          last_active_at: now,
-        })
-        .execute();
-    }
+    await addStore(store, null);
+    await addStore(expired, now - 10);
     await addFile(store, 'file-whales', 'completed', { genre: 'novel', year: 1851, public: true }, [
       'Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.',
       'The whale, the white whale, Moby Dick, was hunted by Captain Ahab.',
@@ -142,20 +141,7 @@ describe.each(DIALECTS)('vector store search (%s)', (dialect) => {
     // over and over outranks it on the words alone (with 'harbor' in every other chunk, only 'tide' weighs);
     // the chunks holding one word follow. (SQLite's bm25 put 'tide' first before all-terms matches led.)
     const terms = 'vs_search_terms';
-    await svc.running.db
-      .insertInto('vector_stores')
-      .values({
-        project_id: DEFAULT_PROJECT_ID,
-        id: terms,
-        created_at: now,
-        name: terms,
-        description: null,
-        metadata: '{}',
-        expires_after_days: null,
-        expires_at: null,
-        last_active_at: now,
-      })
-      .execute();
+    await addStore(terms, null);
     const filler = 'stone rope gull mast deck plank net oar keel hull';
     await addFile(terms, 'file-terms-both', 'completed', null, [`harbor ${filler} ${filler} ${filler} tide`]);
     await addFile(terms, 'file-terms-tide', 'completed', null, ['tide tide tide tide tide']);
