@@ -6,6 +6,7 @@
  *   node dist/bench/ab.js cache [--parked=1000]
  *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
  *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
+ *   node dist/bench/ab.js crashtrace [--trials=1]  (each kill's history, as ms after the kill)
  *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
  */
 import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
@@ -233,6 +234,59 @@ async function crashes(variants: Variant[], model: FakeModel, trials: number) {
   }
 }
 
+/**
+ * Where a recovery's time goes: one kill of each kind, then the run's history as ms after the kill, so the gap
+ * between the heartbeat timeout and the completion shows which event waited.
+ */
+async function crashTrace(variants: Variant[], model: FakeModel, trials: number) {
+  const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
+  const v = variants[0]!;
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  await v.dep!.startWorker();
+  const assistant = (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id;
+  try {
+    for (let trial = 0; trial < trials; trial++) {
+      for (const kind of ['while streaming', 'between steps', 'while parked'] as Kind[]) {
+        const seen: string[] = [];
+        let watching = true;
+        const watch = async (runId: string, killedAt: number) => {
+          let last = '';
+          while (watching) {
+            const d = await temporal.workflow.getHandle(runId).describe();
+            const a = d.raw.pendingActivities?.[0];
+            const ms = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
+              t ? (Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 - killedAt).toFixed(0) : '-';
+            const line = a
+              ? `state ${a.state} attempt ${a.attempt} lastHeartbeat ${ms(a.lastHeartbeatTime)} lastStarted ${ms(a.lastStartedTime)} nextAttempt ${ms(a.nextAttemptScheduleTime)} failure ${a.lastFailure?.message ?? ''}`
+              : 'no pending activity';
+            if (line !== last) seen.push(`  ${(wallMs() - killedAt).toFixed(0).padStart(6)}  describe: ${line}`);
+            last = line;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        };
+        const r = await crashOnce({ model }, v.dep!, temporal, assistant, kind, (id, at) => void watch(id, at));
+        watching = false;
+        out(seen.join('\n'));
+        const history = await temporal.workflow.getHandle(r.runId).fetchHistory();
+        out(`\n${kind}: kill → completed ${r.recoveryMs.toFixed(0)} ms`);
+        for (const e of history.events ?? []) {
+          const at = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 - r.killedAt;
+          if (at < -300) continue;
+          const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+          const attrs = type ? ((e as Record<string, unknown>)[type] as Record<string, unknown>) : {};
+          const extra = [attrs.identity, attrs.attempt, (attrs.failure as { message?: string } | undefined)?.message]
+            .filter((x) => x !== undefined && x !== null && x !== '')
+            .join(' ');
+          out(`  ${at.toFixed(0).padStart(6)}  ${(type ?? '?').replace(/EventAttributes$/, '')} ${extra}`);
+        }
+      }
+    }
+  } finally {
+    model.setResponder(undefined);
+    await temporal.connection.close();
+  }
+}
+
 /** The history of a one-step run and of a one-tool-round run: events by type, and the tasks they imply. */
 async function histories(variants: Variant[], model: FakeModel) {
   const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
@@ -288,7 +342,10 @@ async function main() {
   const servers: ScratchTemporal[] = [];
   const variants: Variant[] = [];
   try {
-    const tuned = await startScratchTemporal(ROOT, 'threadline-ab-');
+    const extra = (process.argv.find((a) => a.startsWith('--server-args='))?.slice('--server-args='.length) ?? '')
+      .split(' ')
+      .filter(Boolean);
+    const tuned = await startScratchTemporal(ROOT, 'threadline-ab-', 'tuned', extra);
     servers.push(tuned);
     if (which === 'eager') {
       variants.push({ name: 'eager start off (before)', env: { THREADLINE_EAGER_START: 'false' }, temporal: tuned });
@@ -332,15 +389,26 @@ async function main() {
         env: { ...env, THREADLINE_STICKY_TIMEOUT_SECONDS: '0.5' },
         temporal: tuned,
       });
+    } else if (which === 'crashtrace') {
+      variants.push({
+        name: 'split',
+        env: {
+          THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
+          THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
+        },
+        temporal: tuned,
+      });
     } else if (which === 'history') {
       variants.push({ name: 'threadline start', env: {}, temporal: tuned });
     } else {
       throw new Error('usage: ab.js eager|cache|server|crash|history');
     }
-    const shape = which === 'crash' || which === 'sticky' ? 'split' : 'all-in-one';
+    const split = which === 'crash' || which === 'sticky' || which === 'crashtrace';
+    const shape = split ? 'split' : 'all-in-one';
     for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
     if (which === 'cache' || which === 'arena') await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
+    else if (which === 'crashtrace') await crashTrace(variants, model, flag('trials', 1));
     else if (which === 'history') await histories(variants, model);
     else await latency(variants, model, flag('samples', 40));
   } finally {

@@ -73,7 +73,9 @@ export async function crashOnce(
   temporal: Client,
   assistantId: string,
   kind: Kind,
-): Promise<{ recoveryMs: number; duplicates: number }> {
+  /** Called right after the kill (the trace mode watches the run with it); not awaited. */
+  afterKill?: (runId: string, killedAt: number) => void,
+): Promise<{ recoveryMs: number; duplicates: number; runId: string; killedAt: number }> {
   const withTool = kind !== 'while streaming';
   ctx.model.setResponder((req: RecordedRequest) =>
     withTool && !req.body.messages.some((m) => m.role === 'tool')
@@ -98,6 +100,7 @@ export async function crashOnce(
       return m?.status === 'in_progress';
     });
     killedAt = await killHolder(dep, temporal, run.id, 'activity');
+    afterKill?.(run.id, killedAt);
   } else {
     await until('requires_action', async () => (await retrieve()).status === 'requires_action');
     const callId = (await retrieve()).required_action!.submit_tool_outputs.tool_calls[0]!.id;
@@ -123,7 +126,7 @@ export async function crashOnce(
   const steps = (await dep.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data;
   const expectedSteps = withTool ? 2 : 1;
   const duplicates = Math.max(0, messages.length - 1) + Math.max(0, steps.length - expectedSteps);
-  return { recoveryMs, duplicates };
+  return { recoveryMs, duplicates, runId: run.id, killedAt };
 }
 
 /**
