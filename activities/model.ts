@@ -12,6 +12,7 @@ import type { ActivityDeps } from './index';
 import { persistRunState } from './persistence';
 import { messageExtras } from './steps/messageExtras';
 import { openStepStream, type MadeCall, type StepIds } from './stepStream';
+import { unstickAfterRetry } from './unstick';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
 export interface CallModelInput extends StepIds {
@@ -59,6 +60,7 @@ export function modelActivities({ store, model, logger, tools, providers, tokens
       if (input.runState) await persistRunState(store, run, input.runState);
       const attempt = ctx.info.attempt;
       if (attempt > 1) {
+        unstickAfterRetry(logger);
         // An earlier attempt may have died mid-stream: start this step over on the same ids.
         await store.runSteps.deleteEarlierAttempts(input.projectId, [input.messageStepId, input.toolStepId], attempt);
         await store.messages.deleteEarlierAttempts(input.projectId, [input.messageId], attempt);

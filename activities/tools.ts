@@ -7,6 +7,7 @@ import { toolCallResult } from '../src/streaming/events';
 import type { ServerToolCall } from '../src/temporal/shared';
 import { kindOf, type ToolResult } from '../src/tools';
 import type { ActivityDeps } from './index';
+import { unstickAfterRetry } from './unstick';
 
 /** One server-run call of a run's tool_calls step, by the ids the workflow holds. */
 export interface ServerCallTarget {
@@ -27,9 +28,10 @@ export interface ServerCallTarget {
  * (run, call): retried, it replaces its own result and never adds a second one; the step shows the results
  * when it completes.
  */
-export function toolActivities({ store, tools }: ActivityDeps) {
+export function toolActivities({ store, tools, logger }: ActivityDeps) {
   return {
     async runServerTool(target: ServerCallTarget): Promise<void> {
+      unstickAfterRetry(logger);
       const found = await findCall(store, target);
       if (!found) return; // the run was deleted with its thread
       const executor = target.type === 'function' ? undefined : tools.executors[target.type];
