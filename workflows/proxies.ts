@@ -27,16 +27,6 @@ export function runActivities(input: RunWorkflowInput) {
     }),
     /** Short database writes: local activities, no server round trip each. */
     db: proxyLocalActivities<Activities>(PERSIST),
-    /**
-     * The same writes as regular activities, for the one that must not run ahead of the history. A shorter
-     * start-to-close than the local ones: the server hands it eagerly to the worker that scheduled it, and if
-     * that worker dies holding it, nothing but this timeout moves it on (30 s stalled a run in the crash
-     * benchmark). Patched although timeouts are not part of replay's command matching: runs started before keep
-     * the 30 s they were started with.
-     */
-    durableDb: proxyActivities<Activities>(
-      patched('durable-write-5s-timeout') ? { ...PERSIST, startToCloseTimeout: '5 seconds' } : PERSIST,
-    ),
     /** Built-in tools executed on the server (file_search, and code_interpreter's fallback path). */
     tools: proxyActivities<Activities>({
       startToCloseTimeout: '10 minutes',
@@ -45,4 +35,18 @@ export function runActivities(input: RunWorkflowInput) {
       retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3 },
     }),
   };
+}
+
+/**
+ * The same writes as regular activities, for the one that must not run ahead of the history. A shorter
+ * start-to-close than the local ones: the server hands it eagerly to the worker that scheduled it, and if that
+ * worker dies holding it, nothing but this timeout moves it on (30 s stalled a run in the crash benchmark).
+ * Patched although timeouts are not part of replay's command matching: runs started before keep the 30 s they
+ * were started with. `current`: the run is on today's shape (RUN_SHAPE in run.ts), which includes the 5 s; the
+ * older patch is then not asked for at all, so new runs do not record its marker.
+ */
+export function durableWrites(current: boolean) {
+  return proxyActivities<Activities>(
+    current || patched('durable-write-5s-timeout') ? { ...PERSIST, startToCloseTimeout: '5 seconds' } : PERSIST,
+  );
 }

@@ -24,7 +24,7 @@ import {
   type ServerToolCall,
   type ToolOutputsPayload,
 } from '../src/temporal/shared';
-import { runActivities } from './proxies';
+import { durableWrites, runActivities } from './proxies';
 import { mintId } from './ids';
 import {
   cancelProblem,
@@ -47,6 +47,16 @@ import { runServerCall } from './serverTools';
  */
 const UPDATE_EFFECTS_AFTER_COMMIT = 'update-effects-after-commit';
 
+/**
+ * Every run started from this version on takes today's shape at once: this one marker stands for the four
+ * patches before it (durable-write-5s-timeout, model-call-writes-in-progress, update-effects-after-commit,
+ * waiting-step-shows-server-results), which new runs no longer record. Each patch costs a marker and an upsert
+ * of TemporalChangeVersion in the history (the SDK's core adds it), and each upsert a visibility write on the
+ * server. Runs recorded before it carry no such marker, read `false` here once at their start, and replay
+ * through the separate patches as they ran. It also marks the quieter status mirror (showStatus).
+ */
+const RUN_SHAPE = 'run-shape-2026-11';
+
 const seconds = () => Math.floor(Date.now() / 1000);
 
 /**
@@ -57,7 +67,11 @@ const seconds = () => Math.floor(Date.now() / 1000);
  * minted here.
  */
 export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
-  const { model, db, durableDb } = runActivities(input);
+  // Read once, at the first activation: later in a run that started before it, a fresh patched() call would
+  // answer true once replay is over and mix the two shapes.
+  const current = patched(RUN_SHAPE);
+  const { model, db } = runActivities(input);
+  const durableDb = durableWrites(current);
   const ids = { projectId: input.projectId, runId: input.runId };
   let m = initialMachine(input.expiresAt);
   const apply = (event: RunEvent): RunState => {
@@ -66,10 +80,19 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   };
   const loop = new CancellationScope();
 
-  /** Mirrors the status into the Temporal UI (commands only, no round trip). */
+  /**
+   * Mirrors the status into the Temporal UI (commands only, no round trip). Each upsert is a history event and
+   * a visibility write on the server, so runs on today's shape upsert only a change, and skip `queued`: the
+   * start shows it, and after tool outputs it lasts one activity until the next step shows `in_progress` (the
+   * mirror lags the API by that long; the API is the source of truth). Older runs upserted every time.
+   */
+  let shown: string = 'queued';
   function showStatus(): void {
-    upsertSearchAttributes([{ key: RunStatusKey, value: m.run.status }]);
-    setCurrentDetails(`**${m.run.status}** · ${input.runId} on ${input.threadId}`);
+    const status = m.run.status;
+    setCurrentDetails(`**${status}** · ${input.runId} on ${input.threadId}`);
+    if (current && (status === shown || status === 'queued')) return;
+    upsertSearchAttributes([{ key: RunStatusKey, value: status }]);
+    shown = status;
   }
 
   /**
@@ -137,7 +160,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     // Runs started before this patch wrote `in_progress` with a local activity of its own and completed the
     // tool step and re-queued with two more; they replay that way. New runs save those round trips: the model
     // call writes `in_progress` as its first act, and one local activity resumes the run after outputs.
-    const fewerRoundTrips = patched('model-call-writes-in-progress');
+    const fewerRoundTrips = current || patched('model-call-writes-in-progress');
     for (let step = 1; ; step++) {
       let startState: RunState | undefined;
       if (fewerRoundTrips) {
@@ -179,7 +202,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       }
       // The waiting step shows what the server already answered. Patched: a history recorded while built-in
       // executors were being added may have waited without this write.
-      if (serverCalls.length > 0 && patched('waiting-step-shows-server-results')) {
+      if (serverCalls.length > 0 && (current || patched('waiting-step-shows-server-results'))) {
         await db.showServerResults({ projectId: input.projectId, stepId: result.stepId });
       }
       await transition({ type: 'tool_calls_pending', calls: result.toolCalls });
@@ -190,7 +213,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       if (fewerRoundTrips) {
         showStatus();
         // The tool_calls step completes, then the run is queued again (the resumed stream's first events).
-        const resumer = patched(UPDATE_EFFECTS_AFTER_COMMIT) ? durableDb : db;
+        const resumer = current || patched(UPDATE_EFFECTS_AFTER_COMMIT) ? durableDb : db;
         await resumer.resumeRun({ ...completion, state: { ...m.run } });
       } else if (patched('tool-step-completes-before-queued')) {
         // Runs started before streaming persisted the other way round and must replay as they ran.
@@ -241,7 +264,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         // A cancel update already showed `cancelling`; one requested from the Temporal UI shows it now.
         const byUpdate = m.run.status === 'cancelling';
         if (!byUpdate) apply({ type: 'cancel_requested' });
-        await persistCurrent(byUpdate && patched(UPDATE_EFFECTS_AFTER_COMMIT));
+        await persistCurrent(byUpdate && (current || patched(UPDATE_EFFECTS_AFTER_COMMIT)));
         await close('cancelled', 'run_cancelled', null);
         return transition({ type: 'cancelled', at });
       }
