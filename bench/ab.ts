@@ -9,6 +9,7 @@
  *   node dist/bench/ab.js crashtrace [--trials=1]  (each kill's history, as ms after the kill)
  *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
  */
+import path from 'node:path';
 import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
 import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
 import { directCall, firstAt, lastOf, timedStream, wallMs } from './client';
@@ -389,6 +390,16 @@ async function main() {
         env: { ...env, THREADLINE_STICKY_TIMEOUT_SECONDS: '0.5' },
         temporal: tuned,
       });
+    } else if (which === 'shape') {
+      // Two builds of Threadline: --before=<repo checkout, built> against this one.
+      const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length);
+      if (!before) throw new Error('shape needs --before=<a built checkout of the earlier commit>');
+      variants.push({
+        name: 'before',
+        env: { BENCH_THREADLINE_CLI: path.join(before, 'dist', 'src', 'cli.js') },
+        temporal: tuned,
+      });
+      variants.push({ name: 'after', env: {}, temporal: tuned });
     } else if (which === 'crashtrace') {
       variants.push({
         name: 'split',

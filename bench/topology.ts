@@ -52,10 +52,12 @@ process.once('exit', () => {
 });
 
 function spawnRole(role: ThreadlineProcess['role'], env: Record<string, string>): ThreadlineProcess {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
+  // A variant's own build (ab.js `shape`: the previous commit's workflow against this one's).
+  const cli = env.BENCH_THREADLINE_CLI ?? CLI;
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm run bench does)`);
   // BENCH_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the Threadline processes.
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, CLI, role], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, role], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
