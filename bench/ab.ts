@@ -6,6 +6,7 @@
  *   node dist/bench/ab.js cache [--parked=1000]
  *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
  *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
+ *   node dist/bench/ab.js databases [--samples=40] (SQLite start, PostgreSQL start, PostgreSQL api + worker)
  *   node dist/bench/ab.js crashtrace [--trials=1]  (each kill's history, as ms after the kill)
  *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
  */
@@ -25,8 +26,16 @@ interface Variant {
   name: string;
   env: Record<string, string>;
   temporal: ScratchTemporal;
+  /** SQLite `threadline start` unless given. */
+  dialect?: 'sqlite' | 'postgres';
+  shape?: 'all-in-one' | 'split';
   dep?: Deployment;
 }
+
+/** CPU-ms so far of a deployment's Threadline processes (API and workers) and its Temporal server. */
+const deploymentCpu = (v: Variant) =>
+  [...new Set([v.dep!.api.pid, ...v.dep!.workers.map((w) => w.pid)])].reduce((sum, pid) => sum + cpuMs(pid), 0) +
+  cpuMs(v.temporal.pid!);
 
 const flag = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -52,7 +61,7 @@ async function latency(variants: Variant[], model: FakeModel, samples: number) {
       const dep = v.dep!;
       const direct = await directCall(model.baseURL);
       const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
-      const cpu0 = cpuMs(dep.api.pid) + cpuMs(v.temporal.pid!);
+      const cpu0 = deploymentCpu(v);
       const first = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs`, {
         assistant_id: assistants.get(v.name),
         stream: true,
@@ -75,7 +84,7 @@ async function latency(variants: Variant[], model: FakeModel, samples: number) {
       const done = firstAt(second.events, 'thread.run.completed');
       if (done === undefined) throw new Error(`${v.name}: run did not complete`);
       if (i === 0) continue; // warm-up
-      cpu.set(v.name, cpu.get(v.name)! + cpuMs(dep.api.pid) + cpuMs(v.temporal.pid!) - cpu0);
+      cpu.set(v.name, cpu.get(v.name)! + deploymentCpu(v) - cpu0);
       // The first model request's first token is the tool call's: the fake's own TTFT is the direct call's.
       const firstDelta =
         firstAt(first.events, 'thread.run.step.delta') ?? firstAt(first.events, 'thread.run.step.created')!;
@@ -390,16 +399,25 @@ async function main() {
         env: { ...env, THREADLINE_STICKY_TIMEOUT_SECONDS: '0.5' },
         temporal: tuned,
       });
+    } else if (which === 'databases') {
+      // Where PostgreSQL's extra time goes: the database itself, or the API and worker in separate processes.
+      variants.push({ name: 'sqlite, start', env: {}, temporal: tuned });
+      variants.push({ name: 'postgres, start', env: {}, temporal: tuned, dialect: 'postgres' });
+      variants.push({ name: 'postgres, api + worker', env: {}, temporal: tuned, dialect: 'postgres', shape: 'split' });
     } else if (which === 'shape') {
-      // Two builds of Threadline: --before=<repo checkout, built> against this one.
+      // Two builds of Threadline: --before=<repo checkout, built> against this one (--postgres, --split).
       const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length);
       if (!before) throw new Error('shape needs --before=<a built checkout of the earlier commit>');
+      const dialect = process.argv.includes('--postgres') ? ('postgres' as const) : ('sqlite' as const);
+      const split = process.argv.includes('--split') ? ('split' as const) : ('all-in-one' as const);
       variants.push({
         name: 'before',
         env: { BENCH_THREADLINE_CLI: path.join(before, 'dist', 'src', 'cli.js') },
         temporal: tuned,
+        dialect,
+        shape: split,
       });
-      variants.push({ name: 'after', env: {}, temporal: tuned });
+      variants.push({ name: 'after', env: {}, temporal: tuned, dialect, shape: split });
     } else if (which === 'crashtrace') {
       variants.push({
         name: 'split',
@@ -416,7 +434,12 @@ async function main() {
     }
     const split = which === 'crash' || which === 'sticky' || which === 'crashtrace';
     const shape = split ? 'split' : 'all-in-one';
-    for (const v of variants) v.dep = await deploy(v.temporal.address, 'sqlite', shape, model.baseURL, v.env);
+    for (const v of variants) {
+      v.dep = await deploy(v.temporal.address, v.dialect ?? 'sqlite', v.shape ?? shape, model.baseURL, v.env);
+      if ((v.shape ?? shape) === 'split' && which !== 'crash' && which !== 'sticky' && which !== 'crashtrace') {
+        await v.dep.startWorker();
+      }
+    }
     if (which === 'cache' || which === 'arena') await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
     else if (which === 'crashtrace') await crashTrace(variants, model, flag('trials', 1));

@@ -13,6 +13,7 @@ import * as m010 from './migrations/010_vector_stores';
 import * as m011 from './migrations/011_tool_output_extras';
 import * as m012 from './migrations/012_vector_index';
 import * as m014 from './migrations/014_perf';
+import * as m015 from './migrations/015_pg_event_append';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '011_tool_output_extras': m011,
   '012_vector_index': m012,
   '014_perf': m014,
+  '015_pg_event_append': m015,
 };
 
 /**

@@ -1,0 +1,60 @@
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+
+/**
+ * PostgreSQL only: appending to a run's event log in one round trip. The log's rules are migration 003's (the
+ * run's counter row-locks it so numbers commit in order, a superseded model-call attempt adds nothing, a key
+ * already logged is skipped); done from the application they took seven round trips per append (begin, take
+ * the counter, read the logged keys, insert, store the counter, notify, commit), and a streamed step appends
+ * several times before its first delta reaches a client. In PL/pgSQL each statement still takes a fresh
+ * snapshot after the lock (READ COMMITTED), so the dedupe check sees what the previous holder committed, as
+ * the separate statements did. SQLite needs none of this: its statements cost microseconds in process.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await sql`
+    CREATE OR REPLACE FUNCTION threadline_append_run_events(
+      p_run_id text, p_writer_step text, p_writer_attempt integer, p_events jsonb, p_now bigint, p_channel text
+    ) RETURNS TABLE (seq bigint, event text, data text)
+    LANGUAGE plpgsql AS $fn$
+    #variable_conflict use_column
+    DECLARE
+      v_seq bigint;
+      v_first bigint;
+      v_writer text;
+      v_item jsonb;
+    BEGIN
+      SELECT r.event_seq, r.event_writer INTO v_seq, v_writer FROM runs r WHERE r.id = p_run_id FOR UPDATE;
+      IF NOT FOUND THEN
+        RETURN; -- the run (and its thread) was deleted: nobody can follow it any more
+      END IF;
+      IF p_writer_step IS NOT NULL AND v_writer IS NOT NULL
+         AND regexp_replace(v_writer, '#[^#]*$', '') = p_writer_step
+         AND substring(v_writer FROM '#([0-9]+)$')::integer > p_writer_attempt THEN
+        RETURN; -- a later attempt of this step claimed the log
+      END IF;
+      v_first := v_seq;
+      FOR v_item IN SELECT value FROM jsonb_array_elements(p_events) LOOP
+        INSERT INTO run_events (run_id, seq, event, data, dedupe_key, created_at)
+        VALUES (p_run_id, v_seq + 1, v_item->>'event', v_item->>'data', v_item->>'key', p_now)
+        ON CONFLICT ON CONSTRAINT run_events_dedupe DO NOTHING;
+        IF FOUND THEN
+          v_seq := v_seq + 1;
+          seq := v_seq;
+          event := v_item->>'event';
+          data := v_item->>'data';
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+      IF v_seq > v_first THEN
+        UPDATE runs SET event_seq = v_seq WHERE id = p_run_id;
+        PERFORM pg_notify(p_channel, p_run_id || ':' || v_seq);
+      END IF;
+    END
+    $fn$
+  `.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await sql`DROP FUNCTION IF EXISTS threadline_append_run_events(text, text, integer, jsonb, bigint, text)`.execute(db);
+}
