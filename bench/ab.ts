@@ -138,8 +138,10 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   }
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const cpu0 = variants.map((v) => cpuMs(v.dep!.api.pid));
+  const serverCpu0 = variants.map((v) => cpuMs(v.temporal.pid!));
   await new Promise((resolve) => setTimeout(resolve, 20_000));
   const idle = variants.map((v, i) => (100 * (cpuMs(v.dep!.api.pid) - cpu0[i]!)) / 20_000);
+  const serverIdle = variants.map((v, i) => (100 * (cpuMs(v.temporal.pid!) - serverCpu0[i]!)) / 20_000);
   variants.forEach((v, i) => {
     const s = state.get(v.name)!;
     const now = rssMb(v.dep!.api.pid);
@@ -191,6 +193,12 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   out(
     `| idle CPU with them parked (% of a core, 20 s) | ${variants.map((v) => results.get(v.name)!.idle.toFixed(2)).join(' | ')} |`,
   );
+  if (new Set(variants.map((v) => v.temporal)).size === variants.length) {
+    // Only when each variant has its own server (ab.js serverargs --parked); a shared one would count twice.
+    out(
+      `| its Temporal server's idle CPU (% of a core, same 20 s) | ${serverIdle.map((x) => x.toFixed(2)).join(' | ')} |`,
+    );
+  }
   out(
     `| resume: submit → completed, p50 / p99 ms | ${variants.map((v) => fmt(results.get(v.name)!.resume)).join(' | ')} |`,
   );
