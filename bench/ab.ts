@@ -8,6 +8,9 @@
  *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
  *   node dist/bench/ab.js databases [--samples=40] (SQLite start, PostgreSQL start, PostgreSQL api + worker)
  *   node dist/bench/ab.js crashtrace [--trials=1]  (each kill's history, as ms after the kill)
+ *     ["--server-args=..."] ["--server-args-b=..."]   (dev server flags; with -b, two servers, trials alternating)
+ *   node dist/bench/ab.js serverargs ["--server-args=..."] "--server-args-b=..." [--samples=40] [--parked]
+ *     (latency, or with --parked 1,000 parked runs, on two tuned servers given different flags)
  *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
  */
 import path from 'node:path';
@@ -145,8 +148,10 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   }
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const cpu0 = variants.map((v) => cpuMs(v.dep!.api.pid));
+  const serverCpu0 = variants.map((v) => cpuMs(v.temporal.pid!));
   await new Promise((resolve) => setTimeout(resolve, 20_000));
   const idle = variants.map((v, i) => (100 * (cpuMs(v.dep!.api.pid) - cpu0[i]!)) / 20_000);
+  const serverIdle = variants.map((v, i) => (100 * (cpuMs(v.temporal.pid!) - serverCpu0[i]!)) / 20_000);
   variants.forEach((v, i) => {
     const s = state.get(v.name)!;
     const now = rssMb(v.dep!.api.pid);
@@ -198,6 +203,12 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   out(
     `| idle CPU with them parked (% of a core, 20 s) | ${variants.map((v) => results.get(v.name)!.idle.toFixed(2)).join(' | ')} |`,
   );
+  if (new Set(variants.map((v) => v.temporal)).size === variants.length) {
+    // Only when each variant has its own server (ab.js serverargs --parked); a shared one would count twice.
+    out(
+      `| its Temporal server's idle CPU (% of a core, same 20 s) | ${serverIdle.map((x) => x.toFixed(2)).join(' | ')} |`,
+    );
+  }
   out(
     `| resume: submit → completed, p50 / p99 ms | ${variants.map((v) => fmt(results.get(v.name)!.resume)).join(' | ')} |`,
   );
@@ -246,54 +257,96 @@ async function crashes(variants: Variant[], model: FakeModel, trials: number) {
 
 /**
  * Where a recovery's time goes: one kill of each kind, then the run's history as ms after the kill, so the gap
- * between the heartbeat timeout and the completion shows which event waited.
+ * between the heartbeat timeout and the completion shows which event waited. With two variants (two servers,
+ * `--server-args-b`), the trials alternate between them and a summary compares them: kill → completed per
+ * kind, and how long each retried activity attempt waited after the time its retry was due.
  */
 async function crashTrace(variants: Variant[], model: FakeModel, trials: number) {
-  const temporal = new Client({ connection: await Connection.connect({ address: variants[0]!.temporal.address }) });
-  const v = variants[0]!;
   const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
-  await v.dep!.startWorker();
-  const assistant = (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id;
+  const clients = new Map<string, Client>();
+  const assistants = new Map<string, string>();
+  for (const v of variants) {
+    clients.set(v.name, new Client({ connection: await Connection.connect({ address: v.temporal.address }) }));
+    await v.dep!.startWorker();
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+  }
+  const kinds: Kind[] = ['while streaming', 'between steps', 'while parked'];
+  const recovery = new Map<string, number[]>();
+  const retryWait = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, key: string, x: number) => m.set(key, [...(m.get(key) ?? []), x]);
   try {
     for (let trial = 0; trial < trials; trial++) {
-      for (const kind of ['while streaming', 'between steps', 'while parked'] as Kind[]) {
-        const seen: string[] = [];
-        let watching = true;
-        const watch = async (runId: string, killedAt: number) => {
-          let last = '';
-          while (watching) {
-            const d = await temporal.workflow.getHandle(runId).describe();
-            const a = d.raw.pendingActivities?.[0];
-            const ms = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
-              t ? (Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 - killedAt).toFixed(0) : '-';
-            const line = a
-              ? `state ${a.state} attempt ${a.attempt} lastHeartbeat ${ms(a.lastHeartbeatTime)} lastStarted ${ms(a.lastStartedTime)} nextAttempt ${ms(a.nextAttemptScheduleTime)} failure ${a.lastFailure?.message ?? ''}`
-              : 'no pending activity';
-            if (line !== last) seen.push(`  ${(wallMs() - killedAt).toFixed(0).padStart(6)}  describe: ${line}`);
-            last = line;
-            await new Promise((resolve) => setTimeout(resolve, 20));
+      const order = variants.map((_, k) => variants[(k + trial) % variants.length]!);
+      for (const v of order) {
+        const temporal = clients.get(v.name)!;
+        for (const kind of kinds) {
+          const seen: string[] = [];
+          // When each attempt's retry was due (ms after the kill), from the pending activity's nextAttemptScheduleTime.
+          const due = new Map<number, number>();
+          let watching = true;
+          const watch = async (runId: string, killedAt: number) => {
+            let last = '';
+            while (watching) {
+              const d = await temporal.workflow.getHandle(runId).describe();
+              const a = d.raw.pendingActivities?.[0];
+              const at = (t?: { seconds?: unknown; nanos?: number | null } | null) =>
+                t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 - killedAt : undefined;
+              const ms = (t?: { seconds?: unknown; nanos?: number | null } | null) => at(t)?.toFixed(0) ?? '-';
+              const next = at(a?.nextAttemptScheduleTime);
+              if (a?.attempt && next !== undefined) due.set(a.attempt, next);
+              const line = a
+                ? `state ${a.state} attempt ${a.attempt} lastHeartbeat ${ms(a.lastHeartbeatTime)} lastStarted ${ms(a.lastStartedTime)} nextAttempt ${ms(a.nextAttemptScheduleTime)} failure ${a.lastFailure?.message ?? ''}`
+                : 'no pending activity';
+              if (line !== last) seen.push(`  ${(wallMs() - killedAt).toFixed(0).padStart(6)}  describe: ${line}`);
+              last = line;
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+          };
+          const r = await crashOnce(
+            { model },
+            v.dep!,
+            temporal,
+            assistants.get(v.name)!,
+            kind,
+            (id, at) => void watch(id, at),
+          );
+          watching = false;
+          push(recovery, `${v.name}|${kind}`, r.recoveryMs);
+          out(`\n[${v.name}] ${kind}: kill → completed ${r.recoveryMs.toFixed(0)} ms`);
+          out(seen.join('\n'));
+          const history = await temporal.workflow.getHandle(r.runId).fetchHistory();
+          for (const e of history.events ?? []) {
+            const at = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 - r.killedAt;
+            const started = e.activityTaskStartedEventAttributes;
+            if (started && (started.attempt ?? 1) > 1 && due.has(started.attempt!)) {
+              const wait = at - due.get(started.attempt!)!;
+              push(retryWait, v.name, wait);
+              out(`  retried attempt ${started.attempt} started ${wait.toFixed(0)} ms after its retry was due`);
+            }
+            if (at < -300) continue;
+            const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
+            const attrs = type ? ((e as Record<string, unknown>)[type] as Record<string, unknown>) : {};
+            const failure = (attrs.failure ?? attrs.lastFailure) as { message?: string } | undefined;
+            const extra = [attrs.identity, attrs.attempt, failure?.message]
+              .filter((x) => x !== undefined && x !== null && x !== '')
+              .join(' ');
+            out(`  ${at.toFixed(0).padStart(6)}  ${(type ?? '?').replace(/EventAttributes$/, '')} ${extra}`);
           }
-        };
-        const r = await crashOnce({ model }, v.dep!, temporal, assistant, kind, (id, at) => void watch(id, at));
-        watching = false;
-        out(seen.join('\n'));
-        const history = await temporal.workflow.getHandle(r.runId).fetchHistory();
-        out(`\n${kind}: kill → completed ${r.recoveryMs.toFixed(0)} ms`);
-        for (const e of history.events ?? []) {
-          const at = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6 - r.killedAt;
-          if (at < -300) continue;
-          const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
-          const attrs = type ? ((e as Record<string, unknown>)[type] as Record<string, unknown>) : {};
-          const extra = [attrs.identity, attrs.attempt, (attrs.failure as { message?: string } | undefined)?.message]
-            .filter((x) => x !== undefined && x !== null && x !== '')
-            .join(' ');
-          out(`  ${at.toFixed(0).padStart(6)}  ${(type ?? '?').replace(/EventAttributes$/, '')} ${extra}`);
         }
       }
     }
+    out(`\n| ms (each trial) | ${variants.map((v) => v.name).join(' | ')} |`);
+    out(`|---|${variants.map(() => '---').join('|')}|`);
+    const list = (xs?: number[]) => (xs ?? []).map((x) => x.toFixed(0)).join(', ') || '-';
+    for (const kind of kinds) {
+      out(
+        `| SIGKILL ${kind}: kill → completed | ${variants.map((v) => list(recovery.get(`${v.name}|${kind}`))).join(' | ')} |`,
+      );
+    }
+    out(`| retried attempt: due → started | ${variants.map((v) => list(retryWait.get(v.name))).join(' | ')} |`);
   } finally {
     model.setResponder(undefined);
-    await temporal.connection.close();
+    for (const c of clients.values()) await c.connection.close();
   }
 }
 
@@ -377,6 +430,13 @@ async function main() {
       servers.push(stock);
       variants.push({ name: 'stock dev server (before)', env: {}, temporal: stock });
       variants.push({ name: 'tuned dev server (after)', env: {}, temporal: tuned });
+    } else if (which === 'serverargs') {
+      // Two tuned servers, one with --server-args and one with --server-args-b (e.g. a dynamic config value).
+      const argsB = process.argv.find((a) => a.startsWith('--server-args-b='))?.slice('--server-args-b='.length) ?? '';
+      const b = await startScratchTemporal(ROOT, 'threadline-ab-b-', 'tuned', argsB.split(' ').filter(Boolean));
+      servers.push(b);
+      variants.push({ name: `A: ${extra.join(' ') || 'tuned'}`, env: {}, temporal: tuned });
+      variants.push({ name: `B: ${argsB || 'tuned'}`, env: {}, temporal: b });
     } else if (which === 'crash') {
       const env = {
         THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
@@ -419,28 +479,30 @@ async function main() {
       });
       variants.push({ name: 'after', env: {}, temporal: tuned, dialect, shape: split });
     } else if (which === 'crashtrace') {
-      variants.push({
-        name: 'split',
-        env: {
-          THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
-          THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
-        },
-        temporal: tuned,
-      });
+      const env = {
+        THREADLINE_MODEL_HEARTBEAT_TIMEOUT_SECONDS: String(HEARTBEAT_TIMEOUT_S),
+        THREADLINE_MODEL_RETRY_INITIAL_MS: '100',
+      };
+      const argsB = process.argv.find((a) => a.startsWith('--server-args-b='))?.slice('--server-args-b='.length);
+      variants.push({ name: argsB === undefined ? 'split' : `A: ${extra.join(' ') || 'tuned'}`, env, temporal: tuned });
+      if (argsB !== undefined) {
+        const b = await startScratchTemporal(ROOT, 'threadline-ab-b-', 'tuned', argsB.split(' ').filter(Boolean));
+        servers.push(b);
+        variants.push({ name: `B: ${argsB || 'tuned'}`, env, temporal: b });
+      }
     } else if (which === 'history') {
       variants.push({ name: 'threadline start', env: {}, temporal: tuned });
     } else {
-      throw new Error('usage: ab.js eager|cache|server|crash|history');
+      throw new Error('usage: ab.js eager|cache|server|serverargs|crash|sticky|crashtrace|history|databases|shape');
     }
     const split = which === 'crash' || which === 'sticky' || which === 'crashtrace';
     const shape = split ? 'split' : 'all-in-one';
     for (const v of variants) {
       v.dep = await deploy(v.temporal.address, v.dialect ?? 'sqlite', v.shape ?? shape, model.baseURL, v.env);
-      if ((v.shape ?? shape) === 'split' && which !== 'crash' && which !== 'sticky' && which !== 'crashtrace') {
-        await v.dep.startWorker();
-      }
+      if ((v.shape ?? shape) === 'split' && !split) await v.dep.startWorker();
     }
-    if (which === 'cache' || which === 'arena') await parked(variants, model, flag('parked', 1000));
+    const parkedToo = which === 'serverargs' && process.argv.some((a) => a === '--parked' || a.startsWith('--parked='));
+    if (which === 'cache' || which === 'arena' || parkedToo) await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
     else if (which === 'crashtrace') await crashTrace(variants, model, flag('trials', 1));
     else if (which === 'history') await histories(variants, model);

@@ -112,8 +112,10 @@ export async function crashOnce(
     if (kind === 'between steps') {
       await submit();
       killedAt = await killHolder(dep, temporal, run.id, 'workflow');
+      afterKill?.(run.id, killedAt);
     } else {
       killedAt = await killHolder(dep, temporal, run.id, 'workflow');
+      afterKill?.(run.id, killedAt);
       await submit();
     }
   }
