@@ -9,21 +9,24 @@ import type { RunRow } from '../src/store/repositories/runs';
 import type { RunStepRow } from '../src/store/repositories/runSteps';
 import { SERVER_SOURCE } from '../src/store/repositories/toolOutputs';
 import type { ActivityDeps } from './index';
+import { unstickAfterRetry } from './unstick';
 
 /**
  * Short database writes the run workflow makes on every transition (run as local activities: no server
  * round trip each). Each is idempotent: version-guarded, or conditional on the row still being open.
  */
-export function persistenceActivities({ store }: ActivityDeps) {
+export function persistenceActivities({ store, logger }: ActivityDeps) {
   return {
     /** Writes the run's snapshot with its event (see persistRunState). */
     async persistRun(input: { projectId: string; runId: string; state: RunState }): Promise<void> {
+      unstickAfterRetry(logger); // as a regular activity (durableDb) its worker may have died holding it
       const row = await store.runs.findById(input.projectId, input.runId);
       if (row) await persistRunState(store, row, input.state);
     },
 
     /** After tool outputs: the tool_calls step completes, then the run's `queued` snapshot is written. */
     async resumeRun(input: ToolStepCompletion & { runId: string; state: RunState }): Promise<void> {
+      unstickAfterRetry(logger);
       await completeToolStep(store, input);
       const row = await store.runs.findById(input.projectId, input.runId);
       if (row) await persistRunState(store, row, input.state);

@@ -2,8 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from '../src/logger';
 
 /**
- * A retried attempt of a run's long activity (the model call, a built-in tool) most often means the worker
- * that ran the earlier attempt died: the heartbeat timed out. That worker also has the run's workflow cached,
+ * A retried attempt of a run's regular activity (the model call, a built-in tool, a durable write) most often
+ * means the worker that ran the earlier attempt died: its heartbeat or start-to-close timed out. That worker also has the run's workflow cached,
  * so the workflow task that follows this attempt would be offered to its sticky queue first and wait out the
  * sticky schedule-to-start timeout (1 s) before another worker got it (bench/FINDINGS.md, round 2: crash
  * recovery). Resetting stickiness now sends that task to the normal queue. When the earlier worker is in fact
@@ -12,8 +12,9 @@ import type { Logger } from '../src/logger';
  */
 export function unstickAfterRetry(logger: Logger): void {
   const ctx = Context.current();
-  const { attempt, workflowExecution, workflowNamespace } = ctx.info;
-  if (attempt <= 1 || !workflowExecution || !workflowNamespace) return;
+  const { attempt, isLocal, workflowExecution, workflowNamespace } = ctx.info;
+  // A local activity's retries run on the worker that has the workflow cached, alive: nothing to move.
+  if (attempt <= 1 || isLocal || !workflowExecution || !workflowNamespace) return;
   let client;
   try {
     client = ctx.client;

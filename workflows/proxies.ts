@@ -42,11 +42,14 @@ export function runActivities(input: RunWorkflowInput) {
  * start-to-close than the local ones: the server hands it eagerly to the worker that scheduled it, and if that
  * worker dies holding it, nothing but this timeout moves it on (30 s stalled a run in the crash benchmark).
  * Patched although timeouts are not part of replay's command matching: runs started before keep the 30 s they
- * were started with. `current`: the run is on today's shape (RUN_SHAPE in run.ts), which includes the 5 s; the
- * older patch is then not asked for at all, so new runs do not record its marker.
+ * were started with. `current`: the run is on today's shape (RUN_SHAPE in run.ts): 2 s, as a write takes
+ * milliseconds and a timeout only retries the idempotent write (a kill holding it cost 5 s more than the
+ * heartbeat-timed ones in the crash trace, `ab.js crashtrace`); the older patch is then not asked for at all,
+ * so new runs do not record its marker.
  */
 export function durableWrites(current: boolean) {
+  if (current) return proxyActivities<Activities>({ ...PERSIST, startToCloseTimeout: '2 seconds' });
   return proxyActivities<Activities>(
-    current || patched('durable-write-5s-timeout') ? { ...PERSIST, startToCloseTimeout: '5 seconds' } : PERSIST,
+    patched('durable-write-5s-timeout') ? { ...PERSIST, startToCloseTimeout: '5 seconds' } : PERSIST,
   );
 }
