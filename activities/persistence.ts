@@ -76,7 +76,7 @@ interface ToolStepCompletion {
  */
 export async function persistRunState(store: Store, row: RunRow, state: RunState): Promise<void> {
   await store.runEvents.append(row.id, [runStatus(runObjectAt(row, state), state.version)], {
-    alongside: (trx) => store.runs.applyState(row.project_id, row.id, state, trx),
+    runState: { projectId: row.project_id, state },
   });
 }
 

@@ -103,7 +103,7 @@ export function runRecovery(deps: ServiceDeps) {
       usage: fromJson<RunState['usage']>(row.usage),
     };
     await store.runEvents.append(row.id, [runStatus(runObject(row, failed), failed.version)], {
-      alongside: (trx) => store.runs.applyState(row.project_id, row.id, failed, trx),
+      runState: { projectId: row.project_id, state: failed },
     });
     logger.warn({ runId: row.id }, 'run workflow closed without finishing the run; marked failed');
     return (await store.runs.findById(row.project_id, row.id)) ?? row;

@@ -2,6 +2,8 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db';
 import type { Database } from '../schema';
 import type { LoggedEvent, RunEventBus } from '../../streaming/bus';
+import type { RunState } from '../../temporal/shared';
+import { applyRunState, runStateColumns } from './runs';
 
 /** An event to log: its SSE name, its payload, and what it reports (see migration 003's `dedupe_key`). */
 export interface NewRunEvent {
@@ -28,8 +30,11 @@ function superseded(stored: string | null, writer: Writer): boolean {
 export interface AppendOptions {
   /** A model-call attempt appending: nothing is appended once a later attempt of its step claimed the log. */
   writer?: Writer;
-  /** Writes that must commit together with the events (e.g. the run row whose change they report). */
-  alongside?: (trx: Transaction<Database>) => Promise<void>;
+  /**
+   * The run's state snapshot the events report, written (version-guarded) in the same transaction, after the
+   * counter is taken and before the events: the change and its events commit together.
+   */
+  runState?: { projectId: string; state: RunState };
 }
 
 /** The PostgreSQL channel that carries `run_id:seq` wake-ups between processes. */
@@ -50,7 +55,7 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
       .executeTakeFirst();
     if (!counter) return []; // the run (and its thread) was deleted: nobody can follow it any more
     if (options.writer !== undefined && superseded(counter.event_writer, options.writer)) return [];
-    await options.alongside?.(trx);
+    if (options.runState) await applyRunState(trx, options.runState.projectId, runId, options.runState.state);
     if (events.length === 0) return [];
     const keys = [...new Set(events.map((e) => e.key))];
     const logged = new Set(
@@ -92,12 +97,16 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
   }
 
   /** The same as `appendIn` in its own transaction, on PostgreSQL in one round trip (migration 015). */
-  async function appendInOneTrip(runId: string, events: NewRunEvent[], writer?: Writer): Promise<LoggedEvent[]> {
+  async function appendInOneTrip(runId: string, events: NewRunEvent[], options: AppendOptions): Promise<LoggedEvent[]> {
     const payload = JSON.stringify(events.map((e) => ({ event: e.event, data: JSON.stringify(e.data), key: e.key })));
+    const { writer, runState } = options;
+    const state = runState ? JSON.stringify(runStateColumns(runState.state)) : null;
     const { rows } = await sql<{ seq: string | number; event: string; data: string }>`
       select seq, event, data from threadline_append_run_events(
         ${runId}, ${writer?.step ?? null}, ${writer?.attempt ?? null}, ${payload}::jsonb,
-        ${Math.floor(Date.now() / 1000)}, ${RUN_EVENTS_CHANNEL})`.execute(db);
+        ${Math.floor(Date.now() / 1000)}, ${RUN_EVENTS_CHANNEL}, ${runState?.projectId ?? null}, ${state}::jsonb)`.execute(
+      db,
+    );
     return rows.map((r) => ({ seq: Number(r.seq), event: r.event, data: r.data }));
   }
 
@@ -113,11 +122,10 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
      * nothing twice. Taking the run's counter row-locks the run until commit: numbers commit in order.
      */
     async append(runId: string, events: NewRunEvent[], options: AppendOptions = {}): Promise<LoggedEvent[]> {
-      if (events.length === 0 && !options.alongside) return [];
-      const added =
-        postgres && !options.alongside
-          ? await appendInOneTrip(runId, events, options.writer)
-          : await db.transaction().execute((trx) => appendIn(trx, runId, events, options));
+      if (events.length === 0 && !options.runState) return [];
+      const added = postgres
+        ? await appendInOneTrip(runId, events, options)
+        : await db.transaction().execute((trx) => appendIn(trx, runId, events, options));
       publish(runId, added);
       return added;
     },

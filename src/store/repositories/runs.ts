@@ -8,6 +8,34 @@ import type { Database, RunTable } from '../schema';
 
 export type RunRow = Selectable<RunTable>;
 
+/** The columns a run's state snapshot sets (JSON fields as stored text). */
+export function runStateColumns(state: RunState) {
+  return {
+    version: state.version,
+    status: state.status,
+    required_action: state.required_action === null ? null : toJson(state.required_action),
+    last_error: state.last_error === null ? null : toJson(state.last_error),
+    expires_at: state.expires_at,
+    started_at: state.started_at,
+    cancelled_at: state.cancelled_at,
+    failed_at: state.failed_at,
+    completed_at: state.completed_at,
+    incomplete_details: state.incomplete_details === null ? null : toJson(state.incomplete_details),
+    usage: state.usage === null ? null : toJson(state.usage),
+  };
+}
+
+/** Writes a run's state snapshot unless the row already holds this version or a later one. */
+export async function applyRunState(executor: Kysely<Database>, projectId: string, id: string, state: RunState) {
+  await executor
+    .updateTable('runs')
+    .set(runStateColumns(state))
+    .where('project_id', '=', projectId)
+    .where('id', '=', id)
+    .where('version', '<', state.version)
+    .execute();
+}
+
 export function runsRepository(db: Db) {
   const scoped = (projectId: string, threadId: string) =>
     db.selectFrom('runs').where('project_id', '=', projectId).where('thread_id', '=', threadId);
@@ -48,25 +76,7 @@ export function runsRepository(db: Db) {
      * writes can never move a run backwards.
      */
     async applyState(projectId: string, id: string, state: RunState, executor: Kysely<Database> = db): Promise<void> {
-      await executor
-        .updateTable('runs')
-        .set({
-          version: state.version,
-          status: state.status,
-          required_action: state.required_action === null ? null : toJson(state.required_action),
-          last_error: state.last_error === null ? null : toJson(state.last_error),
-          expires_at: state.expires_at,
-          started_at: state.started_at,
-          cancelled_at: state.cancelled_at,
-          failed_at: state.failed_at,
-          completed_at: state.completed_at,
-          incomplete_details: state.incomplete_details === null ? null : toJson(state.incomplete_details),
-          usage: state.usage === null ? null : toJson(state.usage),
-        })
-        .where('project_id', '=', projectId)
-        .where('id', '=', id)
-        .where('version', '<', state.version)
-        .execute();
+      await applyRunState(executor, projectId, id, state);
     },
 
     position(projectId: string, threadId: string, id: string): Promise<Position | undefined> {
