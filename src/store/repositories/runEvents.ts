@@ -47,6 +47,7 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
     events: NewRunEvent[],
     options: AppendOptions = {},
   ): Promise<LoggedEvent[]> {
+    if (postgres) return appendInOneTrip(trx, runId, events, options);
     const counter = await trx
       .updateTable('runs')
       .set({ event_seq: sql<number>`event_seq` })
@@ -96,8 +97,16 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
     return rows.map(({ seq, event, data }) => ({ seq, event, data }));
   }
 
-  /** The same as `appendIn` in its own transaction, on PostgreSQL in one round trip (migration 015). */
-  async function appendInOneTrip(runId: string, events: NewRunEvent[], options: AppendOptions): Promise<LoggedEvent[]> {
+  /**
+   * PostgreSQL: the whole append in one round trip (migration 015), in the caller's transaction or, given the
+   * database itself, in its own (one statement).
+   */
+  async function appendInOneTrip(
+    executor: Db | Transaction<Database>,
+    runId: string,
+    events: NewRunEvent[],
+    options: AppendOptions,
+  ): Promise<LoggedEvent[]> {
     const payload = JSON.stringify(events.map((e) => ({ event: e.event, data: JSON.stringify(e.data), key: e.key })));
     const { writer, runState } = options;
     const state = runState ? JSON.stringify(runStateColumns(runState.state)) : null;
@@ -105,7 +114,7 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
       select seq, event, data from threadline_append_run_events(
         ${runId}, ${writer?.step ?? null}, ${writer?.attempt ?? null}, ${payload}::jsonb,
         ${Math.floor(Date.now() / 1000)}, ${RUN_EVENTS_CHANNEL}, ${runState?.projectId ?? null}, ${state}::jsonb)`.execute(
-      db,
+      executor,
     );
     return rows.map((r) => ({ seq: Number(r.seq), event: r.event, data: r.data }));
   }
@@ -124,7 +133,7 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
     async append(runId: string, events: NewRunEvent[], options: AppendOptions = {}): Promise<LoggedEvent[]> {
       if (events.length === 0 && !options.runState) return [];
       const added = postgres
-        ? await appendInOneTrip(runId, events, options)
+        ? await appendInOneTrip(db, runId, events, options)
         : await db.transaction().execute((trx) => appendIn(trx, runId, events, options));
       publish(runId, added);
       return added;
