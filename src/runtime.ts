@@ -426,6 +426,12 @@ function listen(app: express.Express, port: number, host: string): Promise<Serve
     // Node cuts off any request whose body takes longer than 5 minutes by default: a 512 MB upload on a slow
     // link takes longer. Headers still have to arrive within headersTimeout.
     server.requestTimeout = 60 * 60 * 1000;
+    // Node closes an idle keep-alive connection after 5 s. A client that sends its next request on it just as it
+    // closes gets a reset it cannot tell from a failure ("fetch failed"; an upload's body cannot be replayed),
+    // and a load balancer in front (idle timeouts of about 60 s) hits that race all day. 65 s, as usual behind
+    // one; headers must still arrive within headersTimeout, which must stay above it.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     server.once('listening', () => resolve(server));
     server.once('error', reject);
   });
