@@ -5,7 +5,11 @@ export interface LoggedEvent {
   data: string;
 }
 
-type Listener = (events: LoggedEvent[] | undefined) => void;
+/**
+ * `events`: handed over by an in-process append. Without them, `upTo` is the seq the log reached when known
+ * (a PostgreSQL notification says it), so a follower already past it need not read.
+ */
+type Listener = (events: LoggedEvent[] | undefined, upTo?: number) => void;
 
 /**
  * Wakes the streams following a run when its log grows. In-process appends hand over the events themselves
@@ -26,8 +30,8 @@ export class RunEventBus {
     };
   }
 
-  publish(runId: string, events?: LoggedEvent[]): void {
-    for (const listener of this.listeners.get(runId) ?? []) listener(events);
+  publish(runId: string, events?: LoggedEvent[], upTo?: number): void {
+    for (const listener of this.listeners.get(runId) ?? []) listener(events, upTo);
   }
 
   /** After a lost LISTEN connection: notifications may have been missed, so every follower re-reads. */

@@ -47,9 +47,16 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   let last = options.afterSeq;
   let inbox: LoggedEvent[] = [];
   let woken = false;
+  // Whether the log may hold events this follower was not handed: at the start, after a wake-up that carried
+  // none (another process appended; a lost LISTEN connection), after a gap in what was handed over, after a full
+  // page, and at every poll. Otherwise the events handed over in process are the whole story, and reading the
+  // log back after each of them (one read per append, a dozen per run) only confirmed it.
+  let mustRead = true;
   let wake: (() => void) | undefined;
-  const unsubscribe = bus.subscribe(runId, (events) => {
+  const unsubscribe = bus.subscribe(runId, (events, upTo) => {
     if (events) inbox.push(...events);
+    else if (upTo === undefined || upTo > last) mustRead = true;
+    else return; // a notification of what this follower has already sent
     woken = true;
     wake?.();
   });
@@ -61,7 +68,18 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   try {
     while (!signal.aborted) {
       woken = false;
-      const batch = takeContiguous(inbox, last) ?? (await store.runEvents.after(runId, last, PAGE));
+      let batch = takeContiguous(inbox, last);
+      let read = false;
+      if (!batch) {
+        if (inbox.some((e) => e.seq > last)) mustRead = true; // a gap: an append in between was not handed over
+        batch = [];
+        if (mustRead) {
+          mustRead = false;
+          read = true;
+          batch = await store.runEvents.after(runId, last, PAGE);
+          if (batch.length === PAGE) mustRead = true;
+        }
+      }
       inbox = inbox.filter((e) => e.seq > last + batch.length);
       for (const e of batch) {
         if (signal.aborted) return 'left';
@@ -72,7 +90,11 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
       }
       if (batch.length > 0 || woken) continue;
       const end = quiet ? await nothingMoreToCome(options, last) : undefined;
-      if (end) return end;
+      if (end === 'behind' && !read) {
+        mustRead = true; // logged by a process this one hears nothing from (or not yet)
+        continue;
+      }
+      if (end && end !== 'behind') return end;
       if (woken) continue; // events arrived while the run was being checked
       quiet = await new Promise<boolean>((resolve) => {
         const wait = Math.max(1, Math.min(options.pollMs, options.keepAliveMs - (Date.now() - lastWrite)));
@@ -83,6 +105,7 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
         };
       });
       wake = undefined;
+      if (quiet) mustRead = true; // the poll: a missed wake-up costs latency, never events
       if (!signal.aborted && Date.now() - lastWrite >= options.keepAliveMs) {
         await sink.keepAlive();
         lastWrite = Date.now();
@@ -110,14 +133,16 @@ function takeContiguous(inbox: LoggedEvent[], last: number): LoggedEvent[] | und
 /**
  * Whether waiting is pointless: the run is gone, or it has ended and the client already has its final event
  * (resuming past the end). A run that ended before this server logged events (created by an older version)
- * gets its final state sent from the row, so the stream still ends the way the SDKs need.
+ * gets its final state sent from the row, so the stream still ends the way the SDKs need. `behind`: the log
+ * holds events this follower has not sent (it must read).
  */
-async function nothingMoreToCome(options: FollowOptions, last: number): Promise<FollowEnd | undefined> {
+async function nothingMoreToCome(options: FollowOptions, last: number): Promise<FollowEnd | 'behind' | undefined> {
   const { store, projectId, runId, sink } = options;
   const row = await store.runs.findById(projectId, runId);
   if (!row) return 'gone';
   const final = FINAL_RUN_EVENTS.has(`thread.run.${row.status}`);
   const logged = Number(row.event_seq);
+  if (last < logged) return 'behind';
   if (logged === 0) {
     if (!final) return undefined;
     await sink.unlogged(`thread.run.${row.status}`, runObject(row));
@@ -128,7 +153,7 @@ async function nothingMoreToCome(options: FollowOptions, last: number): Promise<
     return undefined;
   }
   // requires_action is final for one stream but not for the run: a watcher waits for what comes next.
-  if (!final || row.status === 'requires_action' || last < logged) return undefined;
+  if (!final || row.status === 'requires_action') return undefined;
   const [latest] = await store.runEvents.after(runId, logged - 1, 1);
   return latest !== undefined && FINAL_RUN_EVENTS.has(latest.event) ? 'final' : undefined;
 }

@@ -22,8 +22,10 @@ export async function listenForRunEvents(
     const next = new Client({ connectionString });
     next.on('notification', (message) => {
       const payload = message.payload ?? '';
-      const runId = payload.slice(0, payload.lastIndexOf(':'));
-      if (runId) bus.publish(runId);
+      const at = payload.lastIndexOf(':');
+      const runId = payload.slice(0, at);
+      const seq = Number(payload.slice(at + 1));
+      if (runId) bus.publish(runId, undefined, Number.isSafeInteger(seq) ? seq : undefined);
     });
     next.on('error', (error) => {
       logger.warn({ err: error }, 'run-event listener connection lost; reconnecting');
