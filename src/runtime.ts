@@ -166,7 +166,7 @@ export async function startThreadline(
     let worker: RunningWorker | undefined;
     if (roles.worker) {
       const buffer = installTemporalRuntime(logger);
-      const unbridge = bridgeTemporalMetrics(buffer, metrics);
+      const unbridge = bridgeTemporalMetrics(buffer, metrics, logger);
       cleanups.push(() => Promise.resolve(unbridge()));
       const tokens = createTokenCounter();
       cleanups.push(() => tokens.close());

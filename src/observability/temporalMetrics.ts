@@ -1,5 +1,15 @@
 import type { MetricsBuffer } from '@temporalio/worker';
+import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
+
+/**
+ * How often the buffer is drained between scrapes. The core's buffer holds 20,000 updates (temporal/worker.ts),
+ * and 1,000 runs resumed at once by 50 clients filled it within the 5 s this used to be. A full buffer drops
+ * updates, and when it drops the event that creates a metric or a label set, the SDK (1.24) throws when a later
+ * retrieval meets an update of it ("You must initialize the reference before using it"); seen in
+ * `bench/ab.ts alloc`, where that error, thrown from this timer, ended `threadline start`.
+ */
+export const DRAIN_INTERVAL_MS = 1_000;
 
 /** Temporal reports durations in milliseconds. */
 const MS_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000];
@@ -30,18 +40,30 @@ interface Family {
  * own (`telemetryOptions.metrics.prometheus.bindAddress`): a second port per worker process to open, route
  * and secure. Instead the runtime is installed with a metrics buffer (`telemetryOptions.metrics.buffer`),
  * and every update it records is folded here into counters, gauges and histograms under the SDK's names
- * (`temporal_…`). The buffer is drained before each scrape and every few seconds, so it never fills up.
+ * (`temporal_…`). The buffer is drained before each scrape and every second, so it does not fill up; if a
+ * retrieval fails anyway, the updates it held are lost and logged, and the process goes on (it used to throw
+ * from the timer and end the process).
  */
-export function bridgeTemporalMetrics(buffer: MetricsBuffer, metrics: Metrics): () => void {
+export function bridgeTemporalMetrics(buffer: MetricsBuffer, metrics: Metrics, logger?: Logger): () => void {
   // One runtime (and buffer) per process; a second consumer at the same time would steal half its updates.
   if (bridged.has(buffer)) return () => undefined;
   bridged.add(buffer);
   const families = new Map<string, Family>();
   let active = true;
 
+  let failures = 0;
   const drain = () => {
     if (!active) return;
-    for (const update of buffer.retrieveUpdates()) {
+    let updates: ReturnType<MetricsBuffer['retrieveUpdates']>;
+    try {
+      updates = buffer.retrieveUpdates();
+    } catch (error) {
+      // Logged at the first failure and then every 100th, not at every drain.
+      if (failures++ % 100 === 0)
+        logger?.error({ err: error, failures }, 'temporal metrics: retrieving updates failed');
+      return;
+    }
+    for (const update of updates) {
       const { metric } = update;
       let family = families.get(metric.name);
       if (!family) {
@@ -109,7 +131,7 @@ export function bridgeTemporalMetrics(buffer: MetricsBuffer, metrics: Metrics): 
   };
 
   metrics.beforeScrape(drain);
-  const timer = setInterval(drain, 5_000);
+  const timer = setInterval(drain, DRAIN_INTERVAL_MS);
   timer.unref();
   // Once this process's worker stopped, another Threadline instance in the process (tests) may take over.
   return () => {
