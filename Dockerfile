@@ -61,10 +61,14 @@ RUN apt-get update \
 
 # HOST: inside a container the API has to listen on all interfaces, not loopback.
 # THREADLINE_DATA_DIR: SQLite database and embedded Temporal state when no PostgreSQL/cluster is set.
+# MALLOC_ARENA_MAX: glibc gives each of the worker's threads (Temporal core, V8, libuv) a malloc arena of its
+# own, and each keeps what it freed after a burst of runs; two arenas give it back (README, "Memory of runs
+# parked in requires_action"). glibc reads it at process start, so it has to be set here, not by Threadline.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
-    THREADLINE_DATA_DIR=/data
+    THREADLINE_DATA_DIR=/data \
+    MALLOC_ARENA_MAX=2
 
 WORKDIR /app
 # Owned by root and read-only for the runtime user; only /data is writable.

@@ -3,7 +3,8 @@
  * and noisy: separate runs are not comparable). Each variant is its own `threadline start` (SQLite).
  *
  *   npx tsc -p tsconfig.bench.json && node dist/bench/ab.js eager [--samples=40]
- *   node dist/bench/ab.js cache [--parked=1000]
+ *   node dist/bench/ab.js cache [--parked=1000] [--warm=0]
+ *   node dist/bench/ab.js alloc [--parked=1000] [--warm=0]  (glibc malloc settings, jemalloc)
  *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
  *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
  *   node dist/bench/ab.js databases [--samples=40] (SQLite start, PostgreSQL start, PostgreSQL api + worker)
@@ -122,14 +123,37 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   const rows: string[] = [];
   const results = new Map<
     string,
-    { growth: number; idle: number; resume: Summary; wall: number; rss: string; retried?: number }
+    { growth: number; idle: number; resume: Summary; wall: number; rss: string; retried?: number; later?: string }
   >();
   const state = new Map<string, { before: number; runs: Array<{ t: string; r: string; c: string }> }>();
-  for (const v of variants) state.set(v.name, { before: rssMb(v.dep!.api.pid), runs: [] });
-  // Parked in slices, alternating between the variants, so both see the same load while they park.
   const assistants = new Map<string, string>();
   for (const v of variants)
     assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+  // --warm=N: each variant first parks and resumes N runs (20 at a time), so the growth below is what the parked
+  // runs hold rather than the high-water mark of the process's first thousand runs (bench/memprobe.ts).
+  const warm = flag('warm', 0);
+  for (let done = 0; done < warm; done += 20) {
+    for (const v of variants) {
+      const dep = v.dep!;
+      await pool(Array.from({ length: Math.min(20, warm - done) }), 20, async () => {
+        const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'warm' }] });
+        const run = await dep.openai.beta.threads.runs.createAndPoll(
+          thread.id,
+          { assistant_id: assistants.get(v.name)! },
+          { pollIntervalMs: 50 },
+        );
+        const call = run.required_action!.submit_tool_outputs.tool_calls[0]!.id;
+        const stream = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, {
+          tool_outputs: [{ tool_call_id: call, output: 'ok' }],
+          stream: true,
+        });
+        if (firstAt(stream.events, 'thread.run.completed') === undefined) throw new Error(`${v.name}: warm-up run`);
+      });
+    }
+  }
+  if (warm > 0) await new Promise((resolve) => setTimeout(resolve, 5_000));
+  for (const v of variants) state.set(v.name, { before: rssMb(v.dep!.api.pid), runs: [] });
+  // Parked in slices, alternating between the variants, so both see the same load while they park.
   for (let slice = 0; slice < count; slice += 100) {
     for (const v of variants) {
       const dep = v.dep!;
@@ -163,6 +187,13 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
       rss: `${s.before.toFixed(0)} → ${now.toFixed(0)}`,
     });
   });
+  // A minute more idle: does V8 (memory reducer) or malloc give any of it back without work?
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  for (const v of variants) {
+    const s = state.get(v.name)!;
+    const now = rssMb(v.dep!.api.pid);
+    results.get(v.name)!.later = `${(((now - s.before) * 1000) / count).toFixed(0)} (${now.toFixed(0)})`;
+  }
   // Resumes one variant at a time (all its runs at once, 50 clients), alternating which goes first is moot
   // with two; the first goes while the other's runs stay parked, as in production.
   for (const v of variants) {
@@ -194,12 +225,15 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
     r.wall = (wallMs() - started) / 1000;
   }
   model.setResponder(undefined);
-  out(`\n${count} runs parked per variant (threadline start, SQLite), then all resumed by 50 clients\n`);
+  out(
+    `\n${count} runs parked per variant (threadline start, SQLite${warm > 0 ? `, after ${warm} runs parked and resumed` : ''}), then all resumed by 50 clients\n`,
+  );
   out(`| measure | ${variants.map((v) => v.name).join(' | ')} |`);
   out(`|---|${variants.map(() => '---').join('|')}|`);
   out(
     `| RSS growth per 1,000 parked runs (MB) | ${variants.map((v) => `${results.get(v.name)!.growth.toFixed(0)} (${results.get(v.name)!.rss})`).join(' | ')} |`,
   );
+  out(`| the same after 60 s more idle | ${variants.map((v) => results.get(v.name)!.later).join(' | ')} |`);
   out(
     `| idle CPU with them parked (% of a core, 20 s) | ${variants.map((v) => results.get(v.name)!.idle.toFixed(2)).join(' | ')} |`,
   );
@@ -425,6 +459,21 @@ async function main() {
       // Is the memory parked runs leave outside the workflow cache glibc's per-thread malloc arenas?
       variants.push({ name: 'cache 100', env: {}, temporal: tuned });
       variants.push({ name: 'cache 100, MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' }, temporal: tuned });
+    } else if (which === 'alloc') {
+      // Parked runs' memory is glibc's arenas holding freed memory (bench/memprobe.ts): allocator settings.
+      const arena = { MALLOC_ARENA_MAX: '2' };
+      variants.push({ name: 'default', env: {}, temporal: tuned });
+      variants.push({ name: 'MALLOC_ARENA_MAX=2', env: arena, temporal: tuned });
+      variants.push({
+        name: 'MALLOC_ARENA_MAX=2, TRIM/MMAP_THRESHOLD 128 KiB',
+        env: { ...arena, MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' },
+        temporal: tuned,
+      });
+      variants.push({
+        name: 'jemalloc (LD_PRELOAD)',
+        env: { LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2' },
+        temporal: tuned,
+      });
     } else if (which === 'server') {
       const stock = await startScratchTemporal(ROOT, 'threadline-ab-stock-', 'stock');
       servers.push(stock);
@@ -493,7 +542,9 @@ async function main() {
     } else if (which === 'history') {
       variants.push({ name: 'threadline start', env: {}, temporal: tuned });
     } else {
-      throw new Error('usage: ab.js eager|cache|server|serverargs|crash|sticky|crashtrace|history|databases|shape');
+      throw new Error(
+        'usage: ab.js eager|cache|arena|alloc|server|serverargs|crash|sticky|crashtrace|history|databases|shape',
+      );
     }
     const split = which === 'crash' || which === 'sticky' || which === 'crashtrace';
     const shape = split ? 'split' : 'all-in-one';
@@ -502,7 +553,8 @@ async function main() {
       if ((v.shape ?? shape) === 'split' && !split) await v.dep.startWorker();
     }
     const parkedToo = which === 'serverargs' && process.argv.some((a) => a === '--parked' || a.startsWith('--parked='));
-    if (which === 'cache' || which === 'arena' || parkedToo) await parked(variants, model, flag('parked', 1000));
+    if (which === 'cache' || which === 'arena' || which === 'alloc' || parkedToo)
+      await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
     else if (which === 'crashtrace') await crashTrace(variants, model, flag('trials', 1));
     else if (which === 'history') await histories(variants, model);

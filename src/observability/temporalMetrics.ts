@@ -34,9 +34,10 @@ interface Family {
  * (`temporal_…`). The buffer is drained before each scrape and every second: at 5 s it filled up while 1,000
  * parked runs resumed at once (the SDK logged "metrics buffer is full" hundreds of times and dropped updates).
  *
- * Reading the buffer is the SDK's native code and is marked experimental. In that same benchmark it once threw
- * from the drain timer ("internal error in Neon module: You must initialize the reference before using it"),
- * and an exception thrown from a timer ends the process: a worker died over its metrics. A failed read now
+ * Reading the buffer is the SDK's native code and is marked experimental. In that same benchmark it threw from
+ * the drain timer ("internal error in Neon module: You must initialize the reference before using it": in the
+ * SDK's source, an update of a metric whose creating entry the full buffer had dropped), and an exception
+ * thrown from a timer ends the process: a worker died over its metrics, twice in two benchmarks. A failed read now
  * costs only that read's updates and a warning (one per minute at most); metrics are never worth a crash.
  */
 export function bridgeTemporalMetrics(buffer: MetricsBuffer, metrics: Metrics, logger?: Logger): () => void {
