@@ -3,12 +3,13 @@ import type { Logger } from '../src/logger';
 
 /**
  * A retried attempt of a run's regular activity (the model call, a built-in tool, a durable write) most often
- * means the worker that ran the earlier attempt died: its heartbeat or start-to-close timed out. That worker also has the run's workflow cached,
- * so the workflow task that follows this attempt would be offered to its sticky queue first and wait out the
- * sticky schedule-to-start timeout (1 s) before another worker got it (bench/FINDINGS.md, round 2: crash
- * recovery). Resetting stickiness now sends that task to the normal queue. When the earlier worker is in fact
- * alive (the attempt failed on a model fault), the cost is one history replay on whichever worker takes the
- * task. Best effort and not awaited: the attempt's own work never waits for it or fails with it.
+ * means the worker that ran the earlier attempt died: its heartbeat or start-to-close timed out. That worker
+ * also has the run's workflow cached, so the workflow task that follows this attempt would be offered to its
+ * sticky queue first and wait out the sticky schedule-to-start timeout (1 s) before another worker got it
+ * (bench/FINDINGS.md, round 2, section 8). Resetting stickiness now sends that task to the normal queue. When
+ * the earlier worker is in fact alive (the attempt failed on a model fault), the cost is one history replay on
+ * whichever worker takes the task. Best effort and not awaited: the attempt's own work never waits for it or
+ * fails with it.
  */
 export function unstickAfterRetry(logger: Logger): void {
   const ctx = Context.current();
