@@ -21,6 +21,7 @@ import { directCall, firstAt, lastOf, timedStream, wallMs } from './client';
 import { cpuMs, rssMb } from './procs';
 import { ROOT } from './root';
 import { crashOnce, HEARTBEAT_TIMEOUT_S, type Kind } from './scenarios/crash';
+import { park, resume, type Parked } from './scenarios/parked';
 import { oneRoundResponder } from './scenarios/throughput';
 import { Client, Connection } from '@temporalio/client';
 import { pool, summarize, type Summary } from './stats';
@@ -125,7 +126,7 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
     string,
     { growth: number; idle: number; resume: Summary; wall: number; rss: string; retried?: number; later?: string }
   >();
-  const state = new Map<string, { before: number; runs: Array<{ t: string; r: string; c: string }> }>();
+  const state = new Map<string, { before: number; runs: Parked[] }>();
   const assistants = new Map<string, string>();
   for (const v of variants)
     assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
@@ -135,20 +136,8 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   for (let done = 0; done < warm; done += 20) {
     for (const v of variants) {
       const dep = v.dep!;
-      await pool(Array.from({ length: Math.min(20, warm - done) }), 20, async () => {
-        const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'warm' }] });
-        const run = await dep.openai.beta.threads.runs.createAndPoll(
-          thread.id,
-          { assistant_id: assistants.get(v.name)! },
-          { pollIntervalMs: 50 },
-        );
-        const call = run.required_action!.submit_tool_outputs.tool_calls[0]!.id;
-        const stream = await timedStream(`${dep.baseURL}/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, {
-          tool_outputs: [{ tool_call_id: call, output: 'ok' }],
-          stream: true,
-        });
-        if (firstAt(stream.events, 'thread.run.completed') === undefined) throw new Error(`${v.name}: warm-up run`);
-      });
+      const runs = await park(dep, assistants.get(v.name)!, Math.min(20, warm - done));
+      await pool(runs, 20, (r) => resume(dep, r));
     }
   }
   if (warm > 0) await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -157,16 +146,7 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
   for (let slice = 0; slice < count; slice += 100) {
     for (const v of variants) {
       const dep = v.dep!;
-      const parkedNow = await pool(Array.from({ length: Math.min(100, count - slice) }), 20, async () => {
-        const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'park' }] });
-        const run = await dep.openai.beta.threads.runs.createAndPoll(
-          thread.id,
-          { assistant_id: assistants.get(v.name)! },
-          { pollIntervalMs: 50 },
-        );
-        if (run.status !== 'requires_action') throw new Error(`${v.name}: run ${run.id} ended ${run.status}`);
-        return { t: thread.id, r: run.id, c: run.required_action!.submit_tool_outputs.tool_calls[0]!.id };
-      });
+      const parkedNow = await park(dep, assistants.get(v.name)!, Math.min(100, count - slice));
       state.get(v.name)!.runs.push(...parkedNow);
     }
   }
@@ -202,21 +182,13 @@ async function parked(variants: Variant[], model: FakeModel, count: number) {
     let retried = 0;
     const times = await pool(state.get(v.name)!.runs, 50, async (p) => {
       const start = wallMs();
-      for (;;) {
-        try {
-          const stream = await timedStream(`${dep.baseURL}/threads/${p.t}/runs/${p.r}/submit_tool_outputs`, {
-            tool_outputs: [{ tool_call_id: p.c, output: 'ok' }],
-            stream: true,
-          });
-          return firstAt(stream.events, 'thread.run.completed')! - start;
-        } catch (error) {
-          // A 503 says the identical retry is safe (the outputs apply once); timed from the first try.
-          if (!/stream refused: 503/.test((error as Error).message)) {
-            process.stderr.write(`${v.name}: ${(error as Error).message}\n${dep.api.output().slice(-6000)}\n`);
-            throw error;
-          }
-          retried++;
-        }
+      try {
+        const done = await resume(dep, p);
+        retried += done.retried;
+        return done.completedAt - start; // timed from the first try
+      } catch (error) {
+        process.stderr.write(`${v.name}: ${(error as Error).message}\n${dep.api.output().slice(-6000)}\n`);
+        throw error;
       }
     });
     results.get(v.name)!.retried = retried;

@@ -15,9 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startFakeModel } from '../test/support/fakeModel';
 import { startScratchTemporal } from '../test/support/temporal';
-import { timedStream, firstAt } from './client';
 import { cpuMs } from './procs';
 import { ROOT } from './root';
+import { park, resume, type Parked } from './scenarios/parked';
 import { oneRoundResponder } from './scenarios/throughput';
 import { pool } from './stats';
 import { deploy, type Deployment, type ThreadlineProcess } from './topology';
@@ -242,48 +242,26 @@ async function main() {
   try {
     const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
     const assistant = (await dep.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id;
-    const park = async (n: number) =>
-      pool(Array.from({ length: n }), 20, async () => {
-        const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'park' }] });
-        const run = await dep.openai.beta.threads.runs.createAndPoll(
-          thread.id,
-          { assistant_id: assistant },
-          { pollIntervalMs: 50 },
-        );
-        if (run.status !== 'requires_action') throw new Error(`run ${run.id} ended ${run.status}`);
-        return { t: thread.id, r: run.id, c: run.required_action!.submit_tool_outputs.tool_calls[0]!.id };
-      });
-    const resume = async (runs: Array<{ t: string; r: string; c: string }>) =>
-      pool(runs, 20, async (p) => {
-        for (;;) {
-          try {
-            const s = await timedStream(`${dep.baseURL}/threads/${p.t}/runs/${p.r}/submit_tool_outputs`, {
-              tool_outputs: [{ tool_call_id: p.c, output: 'ok' }],
-              stream: true,
-            });
-            if (firstAt(s.events, 'thread.run.completed') === undefined) throw new Error('not completed');
-            return;
-          } catch (error) {
-            if (!/stream refused: 503/.test((error as Error).message)) throw error;
-          }
-        }
-      });
+    const parkN = (n: number) => park(dep, assistant, n);
+    const resumeAll = async (runs: Parked[]) => {
+      await pool(runs, 20, (r) => resume(dep, r));
+    };
     await snapshot('started');
     if (warm > 0) {
-      await resume(await park(warm));
+      await resumeAll(await parkN(warm));
       per.push(warm);
       await snapshot(`warm (${warm} runs completed)`);
     }
     const churn = flag('churn', 0);
     if (churn > 0) {
       // The same work as parking, but each run resumed at once: never more than 20 parked.
-      await pool(Array.from({ length: churn / 20 }), 1, async () => resume(await park(20)));
+      await pool(Array.from({ length: churn / 20 }), 1, async () => resumeAll(await parkN(20)));
       per.push(churn);
       await snapshot(`churn (${churn} more runs parked and resumed, ≤ 20 at a time)`);
     }
-    const all: Array<{ t: string; r: string; c: string }> = [];
+    const all: Parked[] = [];
     for (let s = 1; s <= stages; s++) {
-      all.push(...(await park(count)));
+      all.push(...(await parkN(count)));
       per.push(count);
       await snapshot(`${s * count} parked`);
     }
@@ -295,7 +273,7 @@ async function main() {
         .join(' / ')}`,
     );
     if (completed > 0) {
-      await resume(all.splice(0, completed));
+      await resumeAll(all.splice(0, completed));
       per.push(completed);
       await snapshot(`${completed} of them resumed`);
     }
@@ -314,7 +292,7 @@ async function main() {
     }
     if (process.argv.includes('--resume-all') && all.length > 0) {
       per.push(all.length);
-      await resume(all.splice(0));
+      await resumeAll(all.splice(0));
       await snapshot('all resumed');
     }
     for (const [role, s] of snaps) report(role, s, per);

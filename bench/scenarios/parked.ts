@@ -5,9 +5,11 @@ import type { Deployment } from '../topology';
 import type { Row, ScenarioContext } from '../types';
 import { oneRoundResponder, processes } from './throughput';
 
-type Parked = { threadId: string; runId: string; callId: string };
+/** A run waiting in `requires_action` for the output of its one call. */
+export type Parked = { threadId: string; runId: string; callId: string };
 
-async function park(dep: Deployment, assistantId: string, count: number): Promise<Parked[]> {
+/** Parks `count` runs of the assistant (one tool call each), 20 at a time. */
+export async function park(dep: Deployment, assistantId: string, count: number): Promise<Parked[]> {
   return pool(Array.from({ length: count }), 20, async () => {
     const thread = await dep.openai.beta.threads.create({ messages: [{ role: 'user', content: 'park' }] });
     const run = await dep.openai.beta.threads.runs.createAndPoll(
@@ -18,6 +20,26 @@ async function park(dep: Deployment, assistantId: string, count: number): Promis
     if (run.status !== 'requires_action') throw new Error(`run ${run.id} ended ${run.status}, not parked`);
     return { threadId: thread.id, runId: run.id, callId: run.required_action!.submit_tool_outputs.tool_calls[0]!.id };
   });
+}
+
+/**
+ * Submits a parked run's output on a stream and returns when `thread.run.completed` arrived (wall ms), and how
+ * many 503s it was answered first: a 503 says the identical retry is safe (the outputs apply once).
+ */
+export async function resume(dep: Deployment, r: Parked): Promise<{ completedAt: number; retried: number }> {
+  for (let retried = 0; ; retried++) {
+    try {
+      const stream = await timedStream(`${dep.baseURL}/threads/${r.threadId}/runs/${r.runId}/submit_tool_outputs`, {
+        tool_outputs: [{ tool_call_id: r.callId, output: 'ok' }],
+        stream: true,
+      });
+      const completedAt = firstAt(stream.events, 'thread.run.completed');
+      if (completedAt === undefined) throw new Error(`run ${r.runId} did not complete`);
+      return { completedAt, retried };
+    } catch (error) {
+      if (!/stream refused: 503/.test((error as Error).message)) throw error;
+    }
+  }
 }
 
 /**
@@ -80,11 +102,8 @@ export async function parked(ctx: ScenarioContext): Promise<Row[]> {
     // Every output arrives at once (50 clients); each is timed from its POST to its run's completion.
     const resumeStarted = wallMs();
     const resumed = await pool(runs, 50, async (r) => {
-      const stream = await timedStream(`${dep.baseURL}/threads/${r.threadId}/runs/${r.runId}/submit_tool_outputs`, {
-        tool_outputs: [{ tool_call_id: r.callId, output: 'ok' }],
-        stream: true,
-      });
-      return firstAt(stream.events, 'thread.run.completed')! - stream.start;
+      const start = wallMs();
+      return (await resume(dep, r)).completedAt - start;
     });
     const wall = wallMs() - resumeStarted;
     rows.push({
