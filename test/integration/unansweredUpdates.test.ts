@@ -57,20 +57,20 @@ describe('an update no worker answered in time (sqlite)', () => {
       },
     });
 
-    // A worker comes back and applies the submission Temporal kept …
+    // A worker comes back and applies the submission Temporal kept; the next model call is under way (its
+    // first token is 3 s away) …
     worker = await startTestWorker(svc);
     await eventually(async () => {
       const now = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
-      return now.status !== 'requires_action' ? now : undefined;
+      return now.status === 'in_progress' ? now : undefined;
     });
-    // … and the client's identical retry gets that submission's answer instead of a refusal: Temporal's
-    // outcome of the first Update (`queued`), or, when the run workflow answers the identical outputs itself
-    // (the Update's id no longer known to the server, seen under heavy load), the run as it now stands. Either
-    // way the outputs are applied once: the steps below show one tool round and one answer.
+    // … and the client's identical retry is answered instead of refused: Temporal gives back the first Update's
+    // outcome (same update id: `queued`, as the run stood then), and the answer is the newer of that and the
+    // stored run (wire/runs.ts runObject), so the run as it stands now. The outputs are applied once: the steps
+    // below show one tool round and one answer.
     const retried = await svc.http('POST', path, body);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ id: run.id });
-    expect(['queued', 'in_progress']).toContain((retried.body as { status: string }).status);
+    expect(retried.body).toMatchObject({ id: run.id, status: 'in_progress' });
     // Different outputs now are refused: nothing is applied twice.
     const other = await svc.http('POST', path, { tool_outputs: [{ tool_call_id: 'call_once', output: 'other' }] });
     expect(other.status).toBe(400);
