@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   THREADLINE_DATA_DIR: z.string().min(1).default('./.threadline'),
   THREADLINE_DATABASE_URL: optionalString,
+  THREADLINE_SQLITE_SYNCHRONOUS: optionalString.pipe(z.enum(['normal', 'full']).optional()),
   THREADLINE_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -140,7 +141,12 @@ const EnvSchema = z.object({
 });
 
 export type DatabaseConfig =
-  | { dialect: 'sqlite'; filename: string }
+  | {
+      dialect: 'sqlite';
+      filename: string;
+      /** WAL's `synchronous` pragma: `normal` (the default) syncs at checkpoints, `full` at every commit. */
+      synchronous?: 'normal' | 'full';
+    }
   | { dialect: 'postgres'; connectionString: string };
 
 export interface Config {
@@ -285,7 +291,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const extensions = loadExtensionsConfig(env);
   const dataDir = path.resolve(e.THREADLINE_DATA_DIR);
-  const database = parseDatabaseUrl(e.THREADLINE_DATABASE_URL, dataDir);
+  const url = parseDatabaseUrl(e.THREADLINE_DATABASE_URL, dataDir);
+  const database =
+    url.dialect === 'sqlite' ? { ...url, synchronous: e.THREADLINE_SQLITE_SYNCHRONOUS ?? 'normal' } : url;
   const envDefault = defaultProvider(e.OPENAI_BASE_URL, e.OPENAI_API_KEY);
   let file: LoadedProviderFile | undefined;
   try {

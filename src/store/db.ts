@@ -32,6 +32,10 @@ export function createDb(config: DatabaseConfig): Db {
   const sqlite = new SqliteDatabase(config.filename);
   // WAL lets readers proceed while a writer commits; busy_timeout makes a second process wait instead of failing.
   sqlite.pragma('journal_mode = WAL');
+  // Set, not left to the build's default: better-sqlite3 builds with NORMAL for WAL, but a connection that
+  // switched a new file to WAL itself stays at FULL, so a database synced every commit in its first process
+  // and not after a restart. FULL made each commit wait for a disk sync on the event loop (bench/FINDINGS.md).
+  sqlite.pragma(`synchronous = ${config.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   try {

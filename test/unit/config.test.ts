@@ -1,5 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { ConfigError, loadConfig, parseDatabaseUrl } from '../../src/config';
+import { createDb } from '../../src/store/db';
 
 describe('settings', () => {
   it('has the documented defaults', () => {
@@ -8,7 +12,7 @@ describe('settings', () => {
       port: 8080,
       host: '127.0.0.1',
       dataDir: path.resolve('.threadline'),
-      database: { dialect: 'sqlite', filename: path.resolve('.threadline/threadline.db') },
+      database: { dialect: 'sqlite', filename: path.resolve('.threadline/threadline.db'), synchronous: 'normal' },
       maxBodyBytes: 4 * 1024 * 1024,
       temporal: {
         address: undefined,
@@ -129,6 +133,34 @@ describe('settings', () => {
     expect(parseDatabaseUrl('/abs/file.db', '/d')).toEqual({ dialect: 'sqlite', filename: '/abs/file.db' });
     expect(parseDatabaseUrl(undefined, '/d')).toEqual({ dialect: 'sqlite', filename: '/d/threadline.db' });
     expect(() => parseDatabaseUrl('mysql://h/db', '/d')).toThrow(/THREADLINE_DATABASE_URL/);
+  });
+
+  it("takes SQLite's synchronous mode, and applies it to a new database file as to an existing one", async () => {
+    expect(loadConfig({ THREADLINE_SQLITE_SYNCHRONOUS: 'full' }).database).toMatchObject({ synchronous: 'full' });
+    expect(loadConfig({ THREADLINE_SQLITE_SYNCHRONOUS: '' }).database).toMatchObject({ synchronous: 'normal' });
+    expect(() => loadConfig({ THREADLINE_SQLITE_SYNCHRONOUS: 'off' })).toThrow(/THREADLINE_SQLITE_SYNCHRONOUS="off"/);
+    // PostgreSQL has no such pragma: the setting is not carried over.
+    expect(loadConfig({ THREADLINE_DATABASE_URL: 'postgres://h/db' }).database).not.toHaveProperty('synchronous');
+
+    // A connection that switched a new file to WAL itself used to stay at FULL (2); one reopening it got NORMAL.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'threadline-sync-'));
+    const filename = path.join(dir, 'new.db');
+    const modeOf = async (synchronous: 'normal' | 'full') => {
+      const db = createDb({ dialect: 'sqlite', filename, synchronous });
+      try {
+        const { rows } = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(db);
+        return rows[0]?.synchronous;
+      } finally {
+        await db.destroy();
+      }
+    };
+    try {
+      expect(await modeOf('normal')).toBe(1);
+      expect(await modeOf('full')).toBe(2);
+      expect(await modeOf('normal')).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('turns eager workflow start off only when told to, and takes the workflow cache size', () => {
