@@ -269,7 +269,12 @@ describe('sandbox walls', () => {
       code: [
         'import os',
         'print(os.listdir("/mnt/data"), os.listdir("/mnt"))',
-        `found = [os.path.join(r, f) for r, d, fs in os.walk("/") if not r.startswith("/proc") for f in fs if f == "${secret}"]`,
+        // Every directory but the kernel's own trees, pruned (not just filtered: walking all of /proc and /sys
+        // took more than the 2 s CPU limit on a loaded machine).
+        'found = []',
+        'for r, d, fs in os.walk("/"):',
+        '    if r == "/": d[:] = [x for x in d if x not in ("proc", "sys")]',
+        `    found += [os.path.join(r, f) for f in fs if f == "${secret}"]`,
         'print(found)',
       ].join('\n'),
     });
