@@ -5,18 +5,20 @@ import { classifyModelError } from '../src/model/client';
 import { buildContext } from '../src/model/context';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
-import type { FunctionToolCall, RunState, ServerToolCall, Usage } from '../src/temporal/shared';
+import type { FunctionToolCall, ResumeRun, RunState, ServerToolCall, Usage } from '../src/temporal/shared';
 import { toolbox, type DeclaredTool, type StoredToolChoice, type Toolbox } from '../src/tools';
 import { availableForRun } from './fileSearch';
 import type { ActivityDeps } from './index';
-import { persistRunState } from './persistence';
+import { persistRunState, recordOutputs } from './persistence';
 import { messageExtras } from './steps/messageExtras';
 import { openStepStream, type MadeCall, type StepIds } from './stepStream';
 import { unstickAfterRetry } from './unstick';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
 export interface CallModelInput extends StepIds {
-  /** The run's `in_progress` snapshot, written (with its event) before anything else this step does. */
+  /** Tool outputs the workflow accepted since the last step: recorded first (the step before completes). */
+  resume?: ResumeRun;
+  /** The run's `in_progress` snapshot, written (with its event) before anything the step itself does. */
   runState?: RunState;
   toolChoiceNone: boolean;
   /** Token use of the run so far: `max_prompt_tokens` and `max_completion_tokens` budget the whole run. */
@@ -57,6 +59,8 @@ export function modelActivities({ store, model, logger, tools, providers, tokens
           nonRetryable: true,
         });
       }
+      // Each write is idempotent (version-guarded, or only while the step is open): a retry repeats them.
+      if (input.resume) await recordOutputs(store, run, input.resume);
       if (input.runState) await persistRunState(store, run, input.runState);
       const attempt = ctx.info.attempt;
       if (attempt > 1) {

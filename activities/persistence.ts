@@ -1,6 +1,6 @@
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { runStatus, stepStatus } from '../src/streaming/events';
-import type { RunState } from '../src/temporal/shared';
+import type { ResumeRun, RunState, ToolStepCompletion } from '../src/temporal/shared';
 import { runObjectAt, runStepObject } from '../src/wire/runs';
 import { closeOpenRunItems, type OpenItemsEnding } from '../src/store/runEnding';
 import { fromJson, toJson } from '../src/store/json';
@@ -24,12 +24,14 @@ export function persistenceActivities({ store, logger }: ActivityDeps) {
       if (row) await persistRunState(store, row, input.state);
     },
 
-    /** After tool outputs: the tool_calls step completes, then the run's `queued` snapshot is written. */
-    async resumeRun(input: ToolStepCompletion & { runId: string; state: RunState }): Promise<void> {
+    /**
+     * After tool outputs, as an activity of its own: runs recorded before the model call did this itself
+     * (run-shape-2026-12, workflows/run.ts).
+     */
+    async resumeRun(input: ResumeRun): Promise<void> {
       unstickAfterRetry(logger);
-      await completeToolStep(store, input);
       const row = await store.runs.findById(input.projectId, input.runId);
-      if (row) await persistRunState(store, row, input.state);
+      if (row) await recordOutputs(store, row, input);
     },
 
     /**
@@ -56,18 +58,6 @@ export function persistenceActivities({ store, logger }: ActivityDeps) {
   };
 }
 
-interface ToolStepCompletion {
-  projectId: string;
-  /** Absent in runs recorded before built-in tools (their outputs all came inline). */
-  runId?: string;
-  stepId: string;
-  /** The client's outputs when they came inline (the Signal, and runs recorded before stored outputs). */
-  outputs: Array<{ tool_call_id: string; output: string }>;
-  /** The key under which the API stored the client's outputs (see migration 007). */
-  storedAs?: string;
-  completedAt: number;
-}
-
 /**
  * Writes a run snapshot and logs its `thread.run.<status>` event in one transaction (keyed by version, so a
  * retried or replayed write logs nothing twice): a client that reads the new status, and e.g. streams a
@@ -78,6 +68,12 @@ export async function persistRunState(store: Store, row: RunRow, state: RunState
   await store.runEvents.append(row.id, [runStatus(runObjectAt(row, state), state.version)], {
     runState: { projectId: row.project_id, state },
   });
+}
+
+/** After tool outputs: the tool_calls step completes, then the run's `queued` snapshot is written. */
+export async function recordOutputs(store: Store, row: RunRow, resume: ResumeRun): Promise<void> {
+  await completeToolStep(store, resume);
+  await persistRunState(store, row, resume.state);
 }
 
 /**

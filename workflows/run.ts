@@ -21,6 +21,7 @@ import {
   type RunError,
   type RunState,
   type RunWorkflowInput,
+  type ResumeRun,
   type ServerToolCall,
   type ToolOutputsPayload,
 } from '../src/temporal/shared';
@@ -57,6 +58,16 @@ const UPDATE_EFFECTS_AFTER_COMMIT = 'update-effects-after-commit';
  */
 const RUN_SHAPE = 'run-shape-2026-11';
 
+/**
+ * The shape after RUN_SHAPE, and everything RUN_SHAPE stands for: after tool outputs the next model call
+ * records them (the tool_calls step completes, the run is queued) as its first act, instead of a write
+ * activity of its own before it. That was one activity task and one workflow task per tool round, between
+ * the client's outputs and the next model request. The guarantee of UPDATE_EFFECTS_AFTER_COMMIT holds: the
+ * model call is a regular activity too, scheduled by the task that accepted the outputs. A run recorded on
+ * RUN_SHAPE reads `false` here and replays through `resumeRun`.
+ */
+const RUN_SHAPE_OUTPUTS_IN_MODEL_CALL = 'run-shape-2026-12';
+
 const seconds = () => Math.floor(Date.now() / 1000);
 
 /**
@@ -69,7 +80,9 @@ const seconds = () => Math.floor(Date.now() / 1000);
 export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
   // Read once, at the first activation: later in a run that started before it, a fresh patched() call would
   // answer true once replay is over and mix the two shapes.
-  const current = patched(RUN_SHAPE);
+  // New runs record only the newest marker: `||` does not ask for the older one once the newer answers true.
+  const outputsInModelCall = patched(RUN_SHAPE_OUTPUTS_IN_MODEL_CALL);
+  const current = outputsInModelCall || patched(RUN_SHAPE);
   const { model, db } = runActivities(input);
   const durableDb = durableWrites(current);
   const ids = { projectId: input.projectId, runId: input.runId };
@@ -161,6 +174,8 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     // tool step and re-queued with two more; they replay that way. New runs save those round trips: the model
     // call writes `in_progress` as its first act, and one local activity resumes the run after outputs.
     const fewerRoundTrips = current || patched('model-call-writes-in-progress');
+    /** Tool outputs accepted but not yet recorded: the next model call records them first. */
+    let resume: ResumeRun | undefined;
     for (let step = 1; ; step++) {
       let startState: RunState | undefined;
       if (fewerRoundTrips) {
@@ -176,6 +191,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         await transition({ type: 'model_step_started', at: seconds() });
       }
       const result = await model.callModel({
+        ...(resume ? { resume } : {}),
         runState: startState,
         ...ids,
         threadId: input.threadId,
@@ -188,6 +204,7 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
         promptTokensUsed: m.usage.prompt_tokens,
         completionTokensUsed: m.usage.completion_tokens,
       });
+      resume = undefined;
       apply({ type: 'usage_reported', usage: result.usage });
       if (result.kind === 'incomplete') return transition({ type: 'incomplete', reason: result.reason });
       if (result.kind === 'message') return transition({ type: 'completed', at: seconds() });
@@ -210,7 +227,12 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
       const accepted = m.outputs ?? { outputs: [], storedAs: undefined };
       const completion = { ...ids, stepId: result.stepId, outputs: accepted.outputs, completedAt: seconds() };
       if (accepted.storedAs !== undefined) Object.assign(completion, { storedAs: accepted.storedAs });
-      if (fewerRoundTrips) {
+      if (outputsInModelCall) {
+        showStatus();
+        // The tool_calls step completes, then the run is queued again (the resumed stream's first events):
+        // written by the next model call before its `in_progress`.
+        resume = { ...completion, state: { ...m.run } };
+      } else if (fewerRoundTrips) {
         showStatus();
         // The tool_calls step completes, then the run is queued again (the resumed stream's first events).
         const resumer = current || patched(UPDATE_EFFECTS_AFTER_COMMIT) ? durableDb : db;

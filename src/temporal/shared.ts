@@ -136,6 +136,22 @@ export interface ToolOutputsPayload {
   stored_as?: string;
 }
 
+/** A tool_calls step completing with the client's outputs (and the results the server already has). */
+export interface ToolStepCompletion {
+  projectId: string;
+  /** Absent in runs recorded before built-in tools (their outputs all came inline). */
+  runId?: string;
+  stepId: string;
+  /** The client's outputs when they came inline (the Signal, and runs recorded before stored outputs). */
+  outputs: Array<{ tool_call_id: string; output: string }>;
+  /** The key under which the API stored the client's outputs (see migration 007). */
+  storedAs?: string;
+  completedAt: number;
+}
+
+/** After tool outputs: the step completes, then the run's `queued` snapshot is written (`resumeRun`). */
+export type ResumeRun = ToolStepCompletion & { runId: string; state: RunState };
+
 export const getRunQuery = defineQuery<RunState>('getRun');
 export const submitToolOutputsUpdate = defineUpdate<RunState, [ToolOutputsPayload]>('submitToolOutputs');
 export const cancelRunUpdate = defineUpdate<RunState, []>('cancelRun');

@@ -463,4 +463,35 @@ describe.each(DIALECTS)('run lifecycle (%s)', (dialect) => {
     const after = await handle.describe();
     expect(after.typedSearchAttributes.get(RunStatusKey)).toBe('completed');
   });
+
+  it('records tool outputs as the next model call begins: no write activity of their own between', async () => {
+    const { thread, run } = await pausedRun();
+    model.script({ kind: 'text', text: 'done' });
+    const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
+      run.id,
+      { thread_id: thread.id, tool_outputs: [{ tool_call_id: 'call_1', output: 'forty-two' }] },
+      { pollIntervalMs: 50 },
+    );
+    expect(done.status).toBe('completed');
+    const handle = temporal.workflow.getHandle(run.id);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const activities = (history.events ?? []).flatMap(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    // The model, the durable `requires_action` write, the model again (which recorded the outputs first).
+    expect(activities).toEqual(['callModel', 'persistRun', 'callModel']);
+    const steps = await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });
+    const toolStep = steps.data[0]!;
+    expect(toolStep).toMatchObject({ type: 'tool_calls', status: 'completed' });
+    expect(toolStep.step_details).toMatchObject({
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', output: 'forty-two' } }],
+    });
+    // The second model request carried the output: the write came before the prompt was built from the database.
+    expect(model.requests[1]!.body.messages.at(-1)).toMatchObject({
+      role: 'tool',
+      tool_call_id: 'call_1',
+      content: 'forty-two',
+    });
+  });
 });
