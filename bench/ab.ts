@@ -12,7 +12,10 @@
  *     ["--server-args=..."] ["--server-args-b=..."]   (dev server flags; with -b, two servers, trials alternating)
  *   node dist/bench/ab.js serverargs ["--server-args=..."] "--server-args-b=..." [--samples=40] [--parked]
  *     (latency, or with --parked 1,000 parked runs, on two tuned servers given different flags)
- *   node dist/bench/ab.js history                  (events per run shape: one step; one tool round)
+ *   node dist/bench/ab.js history [--sequence]     (events per run shape: one step; one tool round)
+ *   node dist/bench/ab.js env "--env-b=KEY=VALUE ..." (this build, variant B with the settings given)
+ *   Latency modes (eager, server, databases, shape, env) take --throughput[=rounds]: one-tool-round runs at
+ *   concurrency 10, 30 a round per variant, rounds alternating; runs/s and CPU-ms per run per process.
  */
 import path from 'node:path';
 import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
@@ -22,7 +25,7 @@ import { cpuMs, rssMb } from './procs';
 import { ROOT } from './root';
 import { crashOnce, HEARTBEAT_TIMEOUT_S, type Kind } from './scenarios/crash';
 import { park, resume, type Parked } from './scenarios/parked';
-import { oneRoundResponder } from './scenarios/throughput';
+import { oneRoundResponder, oneToolRound } from './scenarios/throughput';
 import { Client, Connection } from '@temporalio/client';
 import { pool, summarize, type Summary } from './stats';
 import { deploy, type Deployment } from './topology';
@@ -115,6 +118,53 @@ async function latency(variants: Variant[], model: FakeModel, samples: number) {
   out(
     `| CPU-ms per run, Threadline + its Temporal server | ${variants.map((v) => (cpu.get(v.name)! / samples).toFixed(0)).join(' | ')} |`,
   );
+}
+
+/**
+ * Throughput, interleaved: each round runs 30 one-tool-round runs at concurrency 10 on each variant in turn
+ * (scenario 3's runs), so a variant is never measured alone on a quieter or busier stretch of the machine.
+ */
+async function throughputRounds(variants: Variant[], model: FakeModel, rounds: number) {
+  const tool = { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object' } } };
+  const assistants = new Map<string, string>();
+  const perSecond = new Map<string, number[]>();
+  const cpu = new Map<string, { threadline: number; temporal: number; runs: number }>();
+  for (const v of variants) {
+    assistants.set(v.name, (await v.dep!.openai.beta.assistants.create({ model: 'bench', tools: [tool] })).id);
+    perSecond.set(v.name, []);
+    cpu.set(v.name, { threadline: 0, temporal: 0, runs: 0 });
+  }
+  model.setResponder(oneRoundResponder);
+  const RUNS = 30;
+  const CONCURRENCY = 10;
+  const threadlineCpu = (v: Variant) =>
+    [...new Set([v.dep!.api.pid, ...v.dep!.workers.map((w) => w.pid)])].reduce((sum, pid) => sum + cpuMs(pid), 0);
+  try {
+    for (let round = 0; round <= rounds; round++) {
+      const order = variants.map((_, k) => variants[(k + round) % variants.length]!);
+      for (const v of order) {
+        const [t0, s0, w0] = [threadlineCpu(v), cpuMs(v.temporal.pid!), wallMs()];
+        await pool(Array.from({ length: RUNS }), CONCURRENCY, () => oneToolRound(v.dep!, assistants.get(v.name)!));
+        if (round === 0) continue; // warm-up
+        perSecond.get(v.name)!.push(RUNS / ((wallMs() - w0) / 1000));
+        const c = cpu.get(v.name)!;
+        c.threadline += threadlineCpu(v) - t0;
+        c.temporal += cpuMs(v.temporal.pid!) - s0;
+        c.runs += RUNS;
+      }
+    }
+  } finally {
+    model.setResponder(undefined);
+  }
+  out(`\n${rounds} rounds of ${RUNS} runs (one tool round) at concurrency ${CONCURRENCY} per variant, interleaved\n`);
+  out(`| measure | ${variants.map((v) => v.name).join(' | ')} |`);
+  out(`|---|${variants.map(() => '---').join('|')}|`);
+  const spread = (xs: number[]) =>
+    `${summarize(xs).p50.toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+  out(`| runs/s, p50 of rounds (min–max) | ${variants.map((v) => spread(perSecond.get(v.name)!)).join(' | ')} |`);
+  const per = (v: Variant, k: 'threadline' | 'temporal') => (cpu.get(v.name)![k] / cpu.get(v.name)!.runs).toFixed(1);
+  out(`| CPU-ms per run, Threadline | ${variants.map((v) => per(v, 'threadline')).join(' | ')} |`);
+  out(`| CPU-ms per run, its Temporal server | ${variants.map((v) => per(v, 'temporal')).join(' | ')} |`);
 }
 
 /** 1,000 runs parked in requires_action per variant: memory growth, idle CPU, then all resumed at once. */
@@ -381,12 +431,21 @@ async function histories(variants: Variant[], model: FakeModel) {
           { pollIntervalMs: 20 },
         );
       }
-      const history = await temporal.workflow.getHandle(run.id).fetchHistory();
+      // The API answers `completed` as soon as the last activity wrote it; the workflow closes a task later.
+      const handle = temporal.workflow.getHandle(run.id);
+      await handle.result();
+      const history = await handle.fetchHistory();
       const counts = new Map<string, number>();
+      const sequence: string[] = [];
       for (const e of history.events ?? []) {
         const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]);
         const name = (type ?? 'unknown').replace(/EventAttributes$/, '');
         counts.set(name, (counts.get(name) ?? 0) + 1);
+        const detail =
+          e.activityTaskScheduledEventAttributes?.activityType?.name ??
+          e.markerRecordedEventAttributes?.markerName ??
+          Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).join(',');
+        sequence.push(detail ? `${name}(${detail})` : name);
       }
       const markers = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes);
       const localActivities = markers.filter(
@@ -398,6 +457,7 @@ async function histories(variants: Variant[], model: FakeModel) {
           `${counts.get('upsertWorkflowSearchAttributes') ?? 0} search-attribute upserts, ${markers.length - localActivities} other markers`,
       );
       out([...counts].map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+      if (process.argv.includes('--sequence')) out(`  in order: ${sequence.join(' → ')}`);
     }
   } finally {
     model.setResponder(undefined);
@@ -513,9 +573,23 @@ async function main() {
       }
     } else if (which === 'history') {
       variants.push({ name: 'threadline start', env: {}, temporal: tuned });
+    } else if (which === 'env') {
+      // One build, two settings: --env-b="KEY=VALUE KEY2=VALUE2" for B (--postgres, --split as for shape).
+      const raw = process.argv.find((a) => a.startsWith('--env-b='))?.slice('--env-b='.length);
+      if (!raw) throw new Error('env needs --env-b="KEY=VALUE ..."');
+      const envB = Object.fromEntries(
+        raw
+          .split(' ')
+          .filter(Boolean)
+          .map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]),
+      );
+      const dialect = process.argv.includes('--postgres') ? ('postgres' as const) : ('sqlite' as const);
+      const split = process.argv.includes('--split') ? ('split' as const) : ('all-in-one' as const);
+      variants.push({ name: 'A (defaults)', env: {}, temporal: tuned, dialect, shape: split });
+      variants.push({ name: `B: ${raw}`, env: envB, temporal: tuned, dialect, shape: split });
     } else {
       throw new Error(
-        'usage: ab.js eager|cache|arena|alloc|server|serverargs|crash|sticky|crashtrace|history|databases|shape',
+        'usage: ab.js eager|cache|arena|alloc|server|serverargs|crash|sticky|crashtrace|history|databases|shape|env',
       );
     }
     const split = which === 'crash' || which === 'sticky' || which === 'crashtrace';
@@ -530,6 +604,8 @@ async function main() {
     else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
     else if (which === 'crashtrace') await crashTrace(variants, model, flag('trials', 1));
     else if (which === 'history') await histories(variants, model);
+    else if (process.argv.some((a) => a === '--throughput' || a.startsWith('--throughput=')))
+      await throughputRounds(variants, model, flag('throughput', 5) || 5);
     else await latency(variants, model, flag('samples', 40));
   } finally {
     for (const v of variants) await v.dep?.stop();
