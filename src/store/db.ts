@@ -45,7 +45,24 @@ export function createDb(config: DatabaseConfig): Db {
   } catch {
     // reported by the vector index's boot check
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const statements = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  sqliteHandles.set(db, statements);
+  return db;
+}
+
+/** Prepared statements on a SQLite database's one connection (cached, see withStatementCache). */
+export type SqliteStatements = Pick<ReturnType<typeof withStatementCache>, 'prepare'>;
+
+const sqliteHandles = new WeakMap<Db, SqliteStatements>();
+
+/**
+ * The connection under a SQLite `Db`, for the one hot path written in SQL directly (the run event log's
+ * append, src/store/repositories/sqliteEventAppend.ts); undefined on PostgreSQL. Only to be used while
+ * holding Kysely's connection (`db.connection()` or inside a transaction): the connection is shared.
+ */
+export function sqliteStatements(db: Db): SqliteStatements | undefined {
+  return sqliteHandles.get(db);
 }
 
 const STATEMENT_CACHE_SIZE = 500;

@@ -1,9 +1,10 @@
 import { sql, type Transaction } from 'kysely';
-import type { Db } from '../db';
+import { sqliteStatements, type Db } from '../db';
 import type { Database } from '../schema';
 import type { LoggedEvent, RunEventBus } from '../../streaming/bus';
 import type { RunState } from '../../temporal/shared';
-import { applyRunState, runStateColumns } from './runs';
+import { runStateColumns } from './runs';
+import { appendOnSqlite } from './sqliteEventAppend';
 
 /** An event to log: its SSE name, its payload, and what it reports (see migration 003's `dedupe_key`). */
 export interface NewRunEvent {
@@ -20,13 +21,6 @@ export interface Writer {
 
 const writerKey = (w: Writer) => `${w.step}#${w.attempt}`;
 
-/** Whether `writer` was superseded by the claim stored on the run (a later attempt of the same step). */
-function superseded(stored: string | null, writer: Writer): boolean {
-  if (stored === null) return false;
-  const at = stored.lastIndexOf('#');
-  return stored.slice(0, at) === writer.step && Number(stored.slice(at + 1)) > writer.attempt;
-}
-
 export interface AppendOptions {
   /** A model-call attempt appending: nothing is appended once a later attempt of its step claimed the log. */
   writer?: Writer;
@@ -41,6 +35,8 @@ export interface AppendOptions {
 export const RUN_EVENTS_CHANNEL = 'threadline_run_events';
 
 export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgres: boolean) {
+  const sqlite = postgres ? undefined : sqliteStatements(db);
+  if (!postgres && !sqlite) throw new Error('the run event log on SQLite needs a database opened by createDb');
   async function appendIn(
     trx: Transaction<Database>,
     runId: string,
@@ -48,53 +44,8 @@ export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgr
     options: AppendOptions = {},
   ): Promise<LoggedEvent[]> {
     if (postgres) return appendInOneTrip(trx, runId, events, options);
-    const counter = await trx
-      .updateTable('runs')
-      .set({ event_seq: sql<number>`event_seq` })
-      .where('id', '=', runId)
-      .returning(['event_seq', 'event_writer'])
-      .executeTakeFirst();
-    if (!counter) return []; // the run (and its thread) was deleted: nobody can follow it any more
-    if (options.writer !== undefined && superseded(counter.event_writer, options.writer)) return [];
-    if (options.runState) await applyRunState(trx, options.runState.projectId, runId, options.runState.state);
-    if (events.length === 0) return [];
-    const keys = [...new Set(events.map((e) => e.key))];
-    const logged = new Set(
-      (
-        await trx
-          .selectFrom('run_events')
-          .select('dedupe_key')
-          .where('run_id', '=', runId)
-          .where('dedupe_key', 'in', keys)
-          .execute()
-      ).map((row) => row.dedupe_key),
-    );
-    const rows: Array<LoggedEvent & { key: string }> = [];
-    let seq = Number(counter.event_seq);
-    for (const e of events) {
-      if (logged.has(e.key)) continue;
-      logged.add(e.key);
-      rows.push({ seq: ++seq, event: e.event, data: JSON.stringify(e.data), key: e.key });
-    }
-    if (rows.length === 0) return [];
-    const now = Math.floor(Date.now() / 1000);
-    await trx
-      .insertInto('run_events')
-      .values(
-        rows.map((r) => ({
-          run_id: runId,
-          seq: r.seq,
-          event: r.event,
-          data: r.data,
-          dedupe_key: r.key,
-          created_at: now,
-        })),
-      )
-      .execute();
-    await trx.updateTable('runs').set({ event_seq: seq }).where('id', '=', runId).execute();
-    // Delivered by PostgreSQL at commit, to every process listening (the API replicas).
-    if (postgres) await sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${`${runId}:${seq}`})`.execute(trx);
-    return rows.map(({ seq, event, data }) => ({ seq, event, data }));
+    // The transaction holds SQLite's one connection: these statements are part of it.
+    return appendOnSqlite(sqlite!, runId, events, options, Math.floor(Date.now() / 1000));
   }
 
   /**
