@@ -80,6 +80,15 @@ export async function runBenchmarks(options: BenchOptions): Promise<Report> {
           if (options.mode === 'smoke') throw error;
           const message = (error as Error).message.split('\n')[0] ?? String(error);
           options.log(`[${dialect}] scenario ${id} FAILED: ${message}`);
+          // The processes' own account (what a 500 was, say) is in their error lines; the output goes with `dep`.
+          for (const proc of [dep.api, ...dep.workers.filter((w) => w !== dep.api)]) {
+            const errors = proc
+              .output()
+              .split('\n')
+              .filter((line) => /"level":(50|60)/.test(line));
+            for (const line of errors.slice(-3))
+              options.log(`[${dialect}]   threadline ${proc.role}: ${line.slice(0, 2000)}`);
+          }
           rows.push({
             scenario: SCENARIO_NAMES[id],
             dialect,
