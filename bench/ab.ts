@@ -40,10 +40,18 @@ interface Variant {
   dep?: Deployment;
 }
 
-/** CPU-ms so far of a deployment's Threadline processes (API and workers) and its Temporal server. */
-const deploymentCpu = (v: Variant) =>
-  [...new Set([v.dep!.api.pid, ...v.dep!.workers.map((w) => w.pid)])].reduce((sum, pid) => sum + cpuMs(pid), 0) +
-  cpuMs(v.temporal.pid!);
+/** CPU-ms so far of a deployment's Threadline processes (API and workers; one pid when all-in-one). */
+const threadlineCpu = (v: Variant) =>
+  [...new Set([v.dep!.api.pid, ...v.dep!.workers.map((w) => w.pid)])].reduce((sum, pid) => sum + cpuMs(pid), 0);
+
+/** CPU-ms so far of a deployment's Threadline processes and its Temporal server. */
+const deploymentCpu = (v: Variant) => threadlineCpu(v) + cpuMs(v.temporal.pid!);
+
+/** `--postgres` and `--split`: the database and process topology both variants of `shape` and `env` run on. */
+const topologyFlags = () => ({
+  dialect: process.argv.includes('--postgres') ? ('postgres' as const) : ('sqlite' as const),
+  shape: process.argv.includes('--split') ? ('split' as const) : ('all-in-one' as const),
+});
 
 const flag = (name: string, fallback: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -137,8 +145,6 @@ async function throughputRounds(variants: Variant[], model: FakeModel, rounds: n
   model.setResponder(oneRoundResponder);
   const RUNS = 30;
   const CONCURRENCY = 10;
-  const threadlineCpu = (v: Variant) =>
-    [...new Set([v.dep!.api.pid, ...v.dep!.workers.map((w) => w.pid)])].reduce((sum, pid) => sum + cpuMs(pid), 0);
   try {
     for (let round = 0; round <= rounds; round++) {
       const order = variants.map((_, k) => variants[(k + round) % variants.length]!);
@@ -549,8 +555,7 @@ async function main() {
       // Two builds of Threadline: --before=<repo checkout, built> against this one (--postgres, --split).
       const before = process.argv.find((a) => a.startsWith('--before='))?.slice('--before='.length);
       if (!before) throw new Error('shape needs --before=<a built checkout of the earlier commit>');
-      const dialect = process.argv.includes('--postgres') ? ('postgres' as const) : ('sqlite' as const);
-      const split = process.argv.includes('--split') ? ('split' as const) : ('all-in-one' as const);
+      const { dialect, shape: split } = topologyFlags();
       variants.push({
         name: 'before',
         env: { BENCH_THREADLINE_CLI: path.join(before, 'dist', 'src', 'cli.js') },
@@ -583,8 +588,7 @@ async function main() {
           .filter(Boolean)
           .map((kv) => [kv.split('=')[0]!, kv.slice(kv.indexOf('=') + 1)]),
       );
-      const dialect = process.argv.includes('--postgres') ? ('postgres' as const) : ('sqlite' as const);
-      const split = process.argv.includes('--split') ? ('split' as const) : ('all-in-one' as const);
+      const { dialect, shape: split } = topologyFlags();
       variants.push({ name: 'A (defaults)', env: {}, temporal: tuned, dialect, shape: split });
       variants.push({ name: `B: ${raw}`, env: envB, temporal: tuned, dialect, shape: split });
     } else {

@@ -172,7 +172,8 @@ export async function runWorkflow(input: RunWorkflowInput): Promise<RunState> {
     }
     // Runs started before this patch wrote `in_progress` with a local activity of its own and completed the
     // tool step and re-queued with two more; they replay that way. New runs save those round trips: the model
-    // call writes `in_progress` as its first act, and one local activity resumes the run after outputs.
+    // call writes `in_progress` as its first act, and after outputs it records them first too
+    // (RUN_SHAPE_OUTPUTS_IN_MODEL_CALL; runs on RUN_SHAPE alone resume with one `resumeRun` activity).
     const fewerRoundTrips = current || patched('model-call-writes-in-progress');
     /** Tool outputs accepted but not yet recorded: the next model call records them first. */
     let resume: ResumeRun | undefined;
