@@ -1,30 +1,13 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { classifyModelError } from '../src/model/client';
-import { buildContext } from '../src/model/context';
-import { fromJson } from '../src/store/json';
-import type { RunRow } from '../src/store/repositories/runs';
-import type { FunctionToolCall, ResumeRun, RunState, ServerToolCall, Usage } from '../src/temporal/shared';
-import { toolbox, type DeclaredTool, type StoredToolChoice, type Toolbox } from '../src/tools';
-import { availableForRun } from './fileSearch';
+import type { FunctionToolCall, ServerToolCall, Usage } from '../src/temporal/shared';
 import type { ActivityDeps } from './index';
-import { persistRunState, recordOutputs } from './persistence';
-import { messageExtras } from './steps/messageExtras';
-import { openStepStream, type MadeCall, type StepIds } from './stepStream';
-import { unstickAfterRetry } from './unstick';
+import { openStepStream, type MadeCall } from './stepStream';
+import { ZERO } from './steps/rows';
+import { alongside, beginStep, preparePrompt, type CallModelInput } from './stepStart';
 
-/** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
-export interface CallModelInput extends StepIds {
-  /** Tool outputs the workflow accepted since the last step: recorded first (the step before completes). */
-  resume?: ResumeRun;
-  /** The run's `in_progress` snapshot, written (with its event) before anything the step itself does. */
-  runState?: RunState;
-  toolChoiceNone: boolean;
-  /** Token use of the run so far: `max_prompt_tokens` and `max_completion_tokens` budget the whole run. */
-  promptTokensUsed: number;
-  completionTokensUsed: number;
-}
+export type { CallModelInput } from './stepStart';
 
 export type CallModelResult =
   | { kind: 'message'; usage: Usage }
@@ -39,10 +22,10 @@ export type CallModelResult =
     }
   | { kind: 'incomplete'; reason: 'max_completion_tokens' | 'max_prompt_tokens'; usage: Usage };
 
-const ZERO: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
 const HEARTBEAT_MS = 1_000;
 
-export function modelActivities({ store, model, logger, tools, providers, tokens }: ActivityDeps) {
+export function modelActivities(deps: ActivityDeps) {
+  const { store, model, logger, tokens } = deps;
   return {
     /**
      * One model step: build the prompt from the database, stream a Chat Completion, and persist the result
@@ -51,59 +34,16 @@ export function modelActivities({ store, model, logger, tools, providers, tokens
      */
     async callModel(input: CallModelInput): Promise<CallModelResult> {
       const ctx = Context.current();
-      const run = await store.runs.findById(input.projectId, input.runId);
-      if (!run) {
-        throw ApplicationFailure.create({
-          type: 'RunMissing',
-          message: `Run ${input.runId} no longer exists.`,
-          nonRetryable: true,
-        });
-      }
-      // Each write is idempotent (version-guarded, or only while the step is open): a retry repeats them.
-      if (input.resume) await recordOutputs(store, run, input.resume);
-      if (input.runState) await persistRunState(store, run, input.runState);
       const attempt = ctx.info.attempt;
-      if (attempt > 1) {
-        unstickAfterRetry(logger);
-        // An earlier attempt may have died mid-stream: start this step over on the same ids.
-        await store.runSteps.deleteEarlierAttempts(input.projectId, [input.messageStepId, input.toolStepId], attempt);
-        await store.messages.deleteEarlierAttempts(input.projectId, [input.messageId], attempt);
-      }
-
-      const budgetLeft =
-        run.max_completion_tokens === null ? undefined : run.max_completion_tokens - input.completionTokensUsed;
-      if (budgetLeft !== undefined && budgetLeft <= 0) {
-        return { kind: 'incomplete', reason: 'max_completion_tokens', usage: ZERO };
-      }
-      const promptTokensLeft =
-        run.max_prompt_tokens === null ? undefined : run.max_prompt_tokens - input.promptTokensUsed;
-      if (promptTokensLeft !== undefined && promptTokensLeft <= 0) {
-        return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
-      }
-      const declared = fromJson<DeclaredTool[]>(run.tools);
-      const functionNames = declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : []));
-      const serverFunctions = await tools.serverFunctions?.functionsNamed(run.project_id, functionNames);
-      const offered = toolbox(declared, await availableForRun(store, tools.available, run), serverFunctions);
-      const provider = await providers.forRun(run);
-      const context = await buildContext(
-        store,
-        run,
-        {
-          contextWindowTokens: provider.contextWindowTokens,
-          // Room for the answer, but never most of a small window (local models often have 4–8k).
-          completionReserveTokens: Math.min(budgetLeft ?? 4096, 4096, Math.floor(provider.contextWindowTokens / 4)),
-          promptTokensLeft,
-        },
-        offered,
-        tokens,
-      );
-      if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
-
-      const request = provider.adapt(chatRequest(run, context.messages, offered, input.toolChoiceNone, budgetLeft));
+      const { run, logged } = await beginStep(deps, input);
+      // The run's new state is logged while the prompt is read; the step's own events come after both.
+      const prepared = await alongside(logged, () => preparePrompt(deps, run, input, attempt));
+      if (prepared.kind === 'incomplete') return prepared;
+      const { request, provider, offered, extras } = prepared;
       const step = await openStepStream(store, logger, input, attempt, {
         parallelToolCalls: Boolean(run.parallel_tool_calls),
         tools: offered,
-        message: await messageExtras(store, run.project_id, run.id),
+        message: extras,
       });
       const abort = new AbortController();
       let stalled = false;
@@ -168,7 +108,7 @@ export function modelActivities({ store, model, logger, tools, providers, tokens
       const text = step.textSoFar();
       const toolCalls = step.toolCalls();
       const usage = reportedUsage ?? {
-        prompt_tokens: context.promptTokens,
+        prompt_tokens: prepared.promptTokens,
         completion_tokens: (await tokens.count([text, ...toolCalls.map((c) => c.arguments)])).reduce(
           (sum, n) => sum + n,
           0,
@@ -214,35 +154,4 @@ function routeCalls(calls: MadeCall[]): { toolCalls: FunctionToolCall[]; serverC
     }
   }
   return { toolCalls, serverCalls };
-}
-
-/** The Chat Completions request for this step, from the run's effective settings. */
-function chatRequest(
-  run: RunRow,
-  messages: ChatCompletionCreateParamsStreaming['messages'],
-  tools: Toolbox,
-  toolChoiceNone: boolean,
-  budgetLeft: number | undefined,
-): ChatCompletionCreateParamsStreaming {
-  const request: ChatCompletionCreateParamsStreaming = {
-    model: run.model,
-    messages,
-    stream: true,
-    stream_options: { include_usage: true },
-  };
-  if (run.temperature !== null) request.temperature = run.temperature;
-  if (run.top_p !== null) request.top_p = run.top_p;
-  if (budgetLeft !== undefined) request.max_completion_tokens = budgetLeft;
-  if (run.reasoning_effort)
-    request.reasoning_effort = run.reasoning_effort as ChatCompletionCreateParamsStreaming['reasoning_effort'];
-  const format = fromJson<'auto' | ChatCompletionCreateParamsStreaming['response_format']>(run.response_format);
-  if (format !== 'auto' && format) request.response_format = format;
-
-  // Built-in tools this server cannot run are simply not offered: the run is a plain chat without them.
-  if (tools.chatTools.length > 0) {
-    request.tools = tools.chatTools;
-    request.parallel_tool_calls = Boolean(run.parallel_tool_calls);
-    request.tool_choice = toolChoiceNone ? 'none' : tools.toolChoice(fromJson<StoredToolChoice>(run.tool_choice));
-  }
-  return request;
 }

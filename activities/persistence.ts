@@ -1,5 +1,6 @@
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { runStatus, stepStatus } from '../src/streaming/events';
+import type { NewRunEvent } from '../src/store/repositories/runEvents';
 import type { ResumeRun, RunState, ToolStepCompletion } from '../src/temporal/shared';
 import { runObjectAt, runStepObject } from '../src/wire/runs';
 import { closeOpenRunItems, type OpenItemsEnding } from '../src/store/runEnding';
@@ -65,57 +66,104 @@ export function persistenceActivities({ store, logger }: ActivityDeps) {
  * moved on since.
  */
 export async function persistRunState(store: Store, row: RunRow, state: RunState): Promise<void> {
-  await store.runEvents.append(row.id, [runStatus(runObjectAt(row, state), state.version)], {
-    runState: { projectId: row.project_id, state },
-  });
+  await persistRunStates(store, row, [state]);
 }
 
-/** After tool outputs: the tool_calls step completes, then the run's `queued` snapshot is written. */
-export async function recordOutputs(store: Store, row: RunRow, resume: ResumeRun): Promise<void> {
-  await completeToolStep(store, resume);
-  await persistRunState(store, row, resume.state);
+/**
+ * Several snapshots in a row (e.g. `queued`, then `in_progress`), after `before` (e.g. the step that
+ * completed), in one append: one transaction and, on PostgreSQL, one round trip. Each snapshot's event is
+ * logged as it was; the row gets the last one (an earlier one is already superseded).
+ */
+export async function persistRunStates(
+  store: Store,
+  row: RunRow,
+  states: RunState[],
+  before: NewRunEvent[] = [],
+): Promise<void> {
+  const last = states.at(-1);
+  const events = [...before, ...states.map((state) => runStatus(runObjectAt(row, state), state.version))];
+  await store.runEvents.append(row.id, events, last ? { runState: { projectId: row.project_id, state: last } } : {});
+}
+
+/** After tool outputs (older runs' `resumeRun`): the tool_calls step completes, then the run's `queued` snapshot. */
+async function recordOutputs(store: Store, row: RunRow, resume: ResumeRun): Promise<void> {
+  const completed = await toolStepCompletion(store, resume);
+  await persistRunStates(store, row, [resume.state], completed?.events);
 }
 
 /**
  * The tool_calls step completes with every call's result filled in: each client function's `output` from the
- * client, each call the server ran as its executor recorded it.
+ * client, each call the server ran as its executor recorded it. Its event is logged here.
  */
 async function completeToolStep(store: Store, input: ToolStepCompletion): Promise<void> {
+  const completed = await toolStepCompletion(store, input);
+  if (completed) await store.runEvents.append(completed.runId, completed.events);
+}
+
+/**
+ * Completes the step (only while it is open) and returns its `completed` event for the caller to log: none
+ * if the step is gone or still open elsewhere. A step completed by an earlier attempt that died before logging
+ * it gets its event now (a no-op to log if it was logged).
+ */
+export async function toolStepCompletion(
+  store: Store,
+  input: ToolStepCompletion,
+): Promise<{ runId: string; events: NewRunEvent[] } | undefined> {
   const step = await store.runSteps.findById(input.projectId, input.stepId);
-  if (!step) return;
-  if (step.status !== 'in_progress') {
-    // Completed by an earlier attempt that died before logging it: log it now (a no-op if it was).
-    if (step.status === 'completed') await store.runEvents.append(step.run_id, [stepStatus(runStepObject(step))]);
-    return;
-  }
+  if (!step) return undefined;
+  const logged = (row: RunStepRow | undefined) => ({
+    runId: step.run_id,
+    events: row?.status === 'completed' ? [stepStatus(runStepObject(row))] : [],
+  });
+  if (step.status !== 'in_progress') return logged(step);
   const outputs = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
-  if (input.storedAs !== undefined) {
-    for (const row of await store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs)) {
-      outputs.set(row.call_id, row.output);
-    }
-  }
-  await store.runSteps.updateIfOpen(input.projectId, input.stepId, {
+  // The outputs stored under the submission's key and what the server ran for the other calls, read at once.
+  const [stored, results] = await Promise.all([
+    input.storedAs === undefined ? [] : store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs),
+    serverResults(store, step, outputs),
+  ]);
+  for (const row of stored) outputs.set(row.call_id, row.output);
+  const changes = {
     status: 'completed',
     completed_at: input.completedAt,
-    step_details: await detailsWithResults(store, step, outputs),
-  });
-  const completed = await store.runSteps.findById(input.projectId, input.stepId);
-  if (completed) await store.runEvents.append(completed.run_id, [stepStatus(runStepObject(completed))]);
+    step_details: withResults(step, outputs, results),
+  };
+  const updated = await store.runSteps.updateIfOpen(input.projectId, input.stepId, changes);
+  // Updated: the row is what was read plus these changes. Not: another writer got there first; read it.
+  return logged(updated ? { ...step, ...changes } : await store.runSteps.findById(input.projectId, input.stepId));
 }
 
 /**
  * The step's tool calls with what is known of their results: each client function's `output` from `outputs`,
  * each call the server ran (built-ins, server-side functions) as its executor recorded it.
  */
-async function detailsWithResults(store: Store, step: RunStepRow, outputs: ReadonlyMap<string, string>) {
+async function detailsWithResults(store: Store, step: RunStepRow, outputs: ReadonlyMap<string, string | undefined>) {
+  return withResults(step, outputs, await serverResults(store, step, outputs));
+}
+
+/** What the server recorded for the step's calls the client does not answer (`outputs` names those it does). */
+async function serverResults(
+  store: Store,
+  step: RunStepRow,
+  outputs: ReadonlyMap<string, unknown>,
+): Promise<Map<string, string | null>> {
+  const ids = callsOf(step)
+    .filter((call) => !outputs.has(call.id))
+    .map((call) => call.id);
+  const rows = await store.toolOutputs.forSource(step.project_id, step.run_id, SERVER_SOURCE, ids);
+  return new Map(rows.map((r) => [r.call_id, r.call]));
+}
+
+/** The step's details with `outputs` on its function calls and the server's recorded calls in place. */
+function withResults(
+  step: RunStepRow,
+  outputs: ReadonlyMap<string, string | undefined>,
+  recorded: ReadonlyMap<string, string | null>,
+): string {
   const details = fromJson<{ type: 'tool_calls'; tool_calls: ToolCall[] }>(step.step_details);
-  const ids = details.tool_calls.filter((call) => !outputs.has(call.id)).map((call) => call.id);
-  const results = new Map(
-    (await store.toolOutputs.forSource(step.project_id, step.run_id, SERVER_SOURCE, ids)).map((r) => [r.call_id, r]),
-  );
   details.tool_calls = details.tool_calls.map((call) => {
-    const recorded = results.get(call.id)?.call;
-    if (recorded) return fromJson<ToolCall>(recorded);
+    const result = outputs.has(call.id) ? undefined : recorded.get(call.id);
+    if (result) return fromJson<ToolCall>(result);
     if (call.type === 'function') {
       return { ...call, function: { ...call.function, output: outputs.get(call.id) ?? call.function.output } };
     }
@@ -123,3 +171,5 @@ async function detailsWithResults(store: Store, step: RunStepRow, outputs: Reado
   });
   return toJson(details);
 }
+
+const callsOf = (step: RunStepRow) => fromJson<{ tool_calls: ToolCall[] }>(step.step_details).tool_calls;

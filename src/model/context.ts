@@ -80,13 +80,14 @@ export async function buildContext(
  */
 async function runExchange(store: Store, run: RunRow, tools: Toolbox): Promise<ChatCompletionMessageParam[]> {
   const out: ChatCompletionMessageParam[] = [];
+  const [recorded, steps] = await Promise.all([
+    store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE),
+    store.runSteps.listForRun(run.project_id, run.id),
+  ]);
   const results = new Map(
-    (await store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE)).map((row) => [
-      row.call_id,
-      { output: row.output, arguments: row.arguments ?? undefined },
-    ]),
+    recorded.map((row) => [row.call_id, { output: row.output, arguments: row.arguments ?? undefined }]),
   );
-  for (const step of await store.runSteps.listForRun(run.project_id, run.id)) {
+  for (const step of steps) {
     if (step.type === 'message_creation' && step.status === 'completed') {
       const { message_creation } = fromJson<{ message_creation: { message_id: string } }>(step.step_details);
       const row = await store.messages.findById(run.project_id, message_creation.message_id);

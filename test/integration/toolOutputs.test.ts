@@ -104,4 +104,33 @@ describe.each(DIALECTS)('large tool outputs (%s)', (dialect) => {
     );
     expect(done.status).toBe('completed');
   });
+
+  it('refuses a call answered twice in one submission with a 400, and the run still takes a good one', async () => {
+    const { thread, run } = await waitingRun();
+    const response = await svc.http('POST', `/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, {
+      tool_outputs: [
+        { tool_call_id: 'call_big', output: 'first' },
+        { tool_call_id: 'call_big', output: 'second' },
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      error: {
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+        message: "Duplicate tool_call_id 'call_big' in tool_outputs.",
+      },
+    });
+    model.script({ kind: 'text', text: 'ok' });
+    const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
+      run.id,
+      { thread_id: thread.id, tool_outputs: [{ tool_call_id: 'call_big', output: 'only' }] },
+      { pollIntervalMs: 50 },
+    );
+    expect(done.status).toBe('completed');
+    const steps = await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });
+    const details = steps.data[0]!.step_details;
+    expect(details.type === 'tool_calls' && details.tool_calls[0]).toMatchObject({ function: { output: 'only' } });
+  });
 });

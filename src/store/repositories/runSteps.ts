@@ -34,14 +34,14 @@ export function runStepsRepository(db: Db) {
 
     /**
      * Updates a step only while it is still open (and, for the model activity, only its own attempt's row),
-     * so a late writer can never reopen or overwrite a closed step.
+     * so a late writer can never reopen or overwrite a closed step. True when it did update the step.
      */
     async updateIfOpen(
       projectId: string,
       id: string,
       changes: Updateable<RunStepTable>,
       attempt?: number,
-    ): Promise<void> {
+    ): Promise<boolean> {
       let query = db
         .updateTable('run_steps')
         .set(changes)
@@ -49,7 +49,8 @@ export function runStepsRepository(db: Db) {
         .where('id', '=', id)
         .where('status', '=', 'in_progress');
       if (attempt !== undefined) query = query.where('attempt', '=', attempt);
-      await query.execute();
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     findById(projectId: string, id: string): Promise<RunStepRow | undefined> {

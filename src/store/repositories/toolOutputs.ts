@@ -9,26 +9,37 @@ export const SERVER_SOURCE = 'server';
 
 export function toolOutputsRepository(db: Db) {
   return {
-    /** Writes results by (run, source, call): a retried writer replaces its own rows, never adds. */
+    /**
+     * Writes results by (run, source, call): a retried writer replaces its own rows, never adds. One statement
+     * (atomic on its own; on PostgreSQL one round trip on a submission's path); a call named twice keeps the
+     * last row, as writing them one by one would.
+     */
     async upsert(rows: Insertable<ToolOutputTable>[]): Promise<void> {
-      if (rows.length === 0) return;
-      await db.transaction().execute(async (trx) => {
-        for (const row of rows) {
-          await trx
-            .insertInto('tool_outputs')
-            .values(row)
-            .onConflict((oc) =>
-              oc.columns(['run_id', 'source', 'call_id']).doUpdateSet({
-                output: row.output,
-                call: row.call ?? null,
-                arguments: row.arguments ?? null,
-                extras: row.extras ?? null,
-                step_id: row.step_id ?? null,
-              }),
-            )
-            .execute();
-        }
-      });
+      const unique = [
+        ...new Map(rows.map((row) => [`${row.run_id}\u0000${row.source}\u0000${row.call_id}`, row])).values(),
+      ];
+      if (unique.length === 0) return;
+      await db
+        .insertInto('tool_outputs')
+        .values(
+          unique.map((row) => ({
+            ...row,
+            call: row.call ?? null,
+            arguments: row.arguments ?? null,
+            extras: row.extras ?? null,
+            step_id: row.step_id ?? null,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['run_id', 'source', 'call_id']).doUpdateSet((eb) => ({
+            output: eb.ref('excluded.output'),
+            call: eb.ref('excluded.call'),
+            arguments: eb.ref('excluded.arguments'),
+            extras: eb.ref('excluded.extras'),
+            step_id: eb.ref('excluded.step_id'),
+          })),
+        )
+        .execute();
     },
 
     /** The results one source recorded for a run, optionally only for some calls. */
