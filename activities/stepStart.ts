@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import { buildContext } from '../src/model/context';
+import { buildContext, readRunExchange } from '../src/model/context';
 import type { ResolvedProvider } from '../src/model/providers';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
@@ -102,12 +102,13 @@ export async function preparePrompt(
   const declared = fromJson<DeclaredTool[]>(run.tools);
   const functionNames = declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : []));
   // Independent reads, at once (on PostgreSQL each is a round trip).
-  const [serverFunctions, available, provider, extras] = await Promise.all([
+  const [serverFunctions, available, provider, exchange] = await Promise.all([
     tools.serverFunctions?.functionsNamed(run.project_id, functionNames),
     availableForRun(store, tools.available, run),
     providers.forRun(run),
-    messageExtras(store, run.project_id, run.id),
+    readRunExchange(store, run),
   ]);
+  const extras = await messageExtras(store, run.project_id, run.id, exchange.recorded);
   const offered = toolbox(declared, available, serverFunctions);
   const context = await buildContext(
     store,
@@ -120,6 +121,7 @@ export async function preparePrompt(
     },
     offered,
     tokens,
+    exchange,
   );
   if (!context.fits) return { kind: 'incomplete', reason: 'max_prompt_tokens', usage: ZERO };
   const request = provider.adapt(chatRequest(run, context.messages, offered, input.toolChoiceNone, budgetLeft));

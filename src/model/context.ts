@@ -4,7 +4,8 @@ import type { Store } from '../store';
 import { fromJson } from '../store/json';
 import type { MessageRow } from '../store/repositories/messages';
 import type { RunRow } from '../store/repositories/runs';
-import { SERVER_SOURCE } from '../store/repositories/toolOutputs';
+import type { RunStepRow } from '../store/repositories/runSteps';
+import { SERVER_SOURCE, type ToolOutputRow } from '../store/repositories/toolOutputs';
 import { kindOf, type Toolbox } from '../tools';
 import type { ToolCall } from 'openai/resources/beta/threads/runs/steps';
 import { memoryWindow } from './memory';
@@ -44,10 +45,11 @@ export async function buildContext(
   limits: ContextLimits,
   tools: Toolbox,
   tokens: TokenCounter,
+  exchange?: RunExchangeRows,
 ): Promise<BuiltContext> {
   const system = [run.instructions, run.additional_instructions].filter((part) => part && part.length > 0).join('\n\n');
   const head: ChatCompletionMessageParam[] = system ? [{ role: 'system', content: system }] : [];
-  const tail = await runExchange(store, run, tools);
+  const tail = runExchange(exchange ?? (await readRunExchange(store, run)), tools);
   const fixed = (await messageCosts(head.concat(tail), tokens)).reduce((sum, cost) => sum + cost, 0);
 
   const windowBudget = limits.contextWindowTokens - limits.completionReserveTokens;
@@ -74,23 +76,42 @@ export async function buildContext(
   };
 }
 
-/**
- * This run's own exchange so far: each message it wrote, and each completed tool_calls step as the
- * assistant's calls followed by one tool message per call, each kind of tool in its own words.
- */
-async function runExchange(store: Store, run: RunRow, tools: Toolbox): Promise<ChatCompletionMessageParam[]> {
-  const out: ChatCompletionMessageParam[] = [];
+/** What the run itself has said so far, as rows: its steps, the messages they wrote, what the server ran. */
+export interface RunExchangeRows {
+  /** The results of the calls the server ran (`SERVER_SOURCE`). */
+  recorded: ToolOutputRow[];
+  steps: RunStepRow[];
+  messages: ReadonlyMap<string, MessageRow>;
+}
+
+/** Reads the run's exchange: the steps and the server's results at once, then the messages in one query. */
+export async function readRunExchange(store: Store, run: RunRow): Promise<RunExchangeRows> {
   const [recorded, steps] = await Promise.all([
     store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE),
     store.runSteps.listForRun(run.project_id, run.id),
   ]);
+  const ids = steps.flatMap((step) =>
+    step.type === 'message_creation' && step.status === 'completed'
+      ? [fromJson<{ message_creation: { message_id: string } }>(step.step_details).message_creation.message_id]
+      : [],
+  );
+  const messages = new Map((await store.messages.byIds(run.project_id, ids)).map((row) => [row.id, row]));
+  return { recorded, steps, messages };
+}
+
+/**
+ * This run's own exchange so far: each message it wrote, and each completed tool_calls step as the
+ * assistant's calls followed by one tool message per call, each kind of tool in its own words.
+ */
+function runExchange({ recorded, steps, messages }: RunExchangeRows, tools: Toolbox): ChatCompletionMessageParam[] {
+  const out: ChatCompletionMessageParam[] = [];
   const results = new Map(
     recorded.map((row) => [row.call_id, { output: row.output, arguments: row.arguments ?? undefined }]),
   );
   for (const step of steps) {
     if (step.type === 'message_creation' && step.status === 'completed') {
       const { message_creation } = fromJson<{ message_creation: { message_id: string } }>(step.step_details);
-      const row = await store.messages.findById(run.project_id, message_creation.message_id);
+      const row = messages.get(message_creation.message_id);
       if (row) out.push(toChatMessage(row));
     }
     if (step.type === 'tool_calls' && step.status === 'completed') {
