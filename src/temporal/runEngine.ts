@@ -1,4 +1,10 @@
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { ApiError, badRequest } from '../errors';
 import {
@@ -20,6 +26,11 @@ export class RunWorkflowClosed extends Error {
 }
 
 const UPDATE_DEADLINE_MS = 15_000;
+/**
+ * gRPC codes with which Temporal turns a request away for now: RESOURCE_EXHAUSTED (8: a rate or in-flight
+ * limit, e.g. `history.maxInFlightUpdates`) and UNAVAILABLE (14: the frontend is restarting or unreachable).
+ */
+const TRANSIENT_GRPC_CODES = new Set([8, 14]);
 /** A start that has not answered by then is left to the launch sweeper (see services/runRecovery.ts). */
 const START_DEADLINE_MS = 10_000;
 
@@ -39,10 +50,11 @@ export function runEngine(
         return await client.withDeadline(deadline, send);
       } catch (error) {
         // The server aborts an update when the workflow task carrying it fails for a reason that has nothing
-        // to do with the update, typically UnhandledCommand (a new event raced the worker's reply). The
-        // workflow retries that task at once; the update just has to be sent again.
-        if (isRaceWithWorkflowTask(error) && attempt < 5 && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+        // to do with the update, typically UnhandledCommand (a new event raced the worker's reply), or a task
+        // that timed out on an overloaded worker. The workflow retries that task; the update (not applied) just
+        // has to be sent again, until the deadline: under load that can take more than a few tries.
+        if (isRaceWithWorkflowTask(error) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(25 * attempt, 250)));
           continue;
         }
         throw translate(runId, error);
@@ -59,14 +71,18 @@ export function runEngine(
       // Temporal holds the Update until a worker takes the run, so it may still be applied after this answer.
       // That is safe to retry because both Updates are idempotent: the same tool outputs carry the same
       // update id (the first submission's result comes back), and a second cancel finds the run cancelling.
-      return new ApiError(
-        503,
+      return retryLater(
         'No worker answered for this run in time. The request may still be applied once a worker takes the run; ' +
           'retrying the identical request is safe (it is applied at most once).',
-        'server_error',
-        null,
-        null,
-        { 'x-should-retry': 'true' },
+      );
+    }
+    // Turned away for load, or a workflow-task race that outlasted the retries above: what OpenAI answers an
+    // overloaded request, which the SDKs retry, rather than a bare 500 (the same idempotence makes it safe).
+    const cause = error instanceof ServiceError ? error.cause : undefined;
+    if ((isGrpcServiceError(cause) && TRANSIENT_GRPC_CODES.has(cause.code)) || isRaceWithWorkflowTask(error)) {
+      return retryLater(
+        `Temporal could not take this request for the run right now (${cause?.message ?? (error as Error).message}). ` +
+          'Retrying the identical request is safe (it is applied at most once).',
       );
     }
     // An update to a closed workflow can also surface as a plain service error with this text.
@@ -150,6 +166,11 @@ export function runEngine(
 }
 
 export type RunEngine = ReturnType<typeof runEngine>;
+
+/** A 503 the official SDKs retry (`x-should-retry`). */
+function retryLater(message: string): ApiError {
+  return new ApiError(503, message, 'server_error', null, null, { 'x-should-retry': 'true' });
+}
 
 function isRaceWithWorkflowTask(error: unknown): boolean {
   const text = `${(error as Error)?.message ?? ''} ${(error as { cause?: Error })?.cause?.message ?? ''}`;
