@@ -35,9 +35,9 @@ export function modelActivities(deps: ActivityDeps) {
     async callModel(input: CallModelInput): Promise<CallModelResult> {
       const ctx = Context.current();
       const attempt = ctx.info.attempt;
-      const { run, logged } = await beginStep(deps, input);
+      const { run, logged, recorded } = await beginStep(deps, input);
       // The run's new state is logged while the prompt is read; the step's own events come after both.
-      const prepared = await alongside(logged, () => preparePrompt(deps, run, input, attempt));
+      const prepared = await alongside(logged, () => preparePrompt(deps, run, input, attempt, recorded));
       if (prepared.kind === 'incomplete') return prepared;
       const { request, provider, offered, extras } = prepared;
       const step = await openStepStream(store, logger, input, attempt, {

@@ -8,7 +8,7 @@ import { fromJson, toJson } from '../src/store/json';
 import type { Store } from '../src/store';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { RunStepRow } from '../src/store/repositories/runSteps';
-import { SERVER_SOURCE } from '../src/store/repositories/toolOutputs';
+import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
 import type { ActivityDeps } from './index';
 import { unstickAfterRetry } from './unstick';
 
@@ -108,8 +108,17 @@ async function completeToolStep(store: Store, input: ToolStepCompletion): Promis
 export async function toolStepCompletion(
   store: Store,
   input: ToolStepCompletion,
+  recorded?: Promise<ToolOutputRow[]>,
 ): Promise<{ runId: string; events: NewRunEvent[] } | undefined> {
-  const step = await store.runSteps.findById(input.projectId, input.stepId);
+  // What the step's completion reads, at once: the step, the client's stored outputs (when the run id is
+  // known up front) and the server's results (`recorded`: all of the run's, when the caller reads them anyway).
+  const [step, storedEarly, recordedRows] = await Promise.all([
+    store.runSteps.findById(input.projectId, input.stepId),
+    input.storedAs !== undefined && input.runId !== undefined
+      ? store.toolOutputs.forSource(input.projectId, input.runId, input.storedAs)
+      : undefined,
+    recorded,
+  ]);
   if (!step) return undefined;
   const logged = (row: RunStepRow | undefined) => ({
     runId: step.run_id,
@@ -117,10 +126,10 @@ export async function toolStepCompletion(
   });
   if (step.status !== 'in_progress') return logged(step);
   const outputs = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
-  // The outputs stored under the submission's key and what the server ran for the other calls, read at once.
   const [stored, results] = await Promise.all([
-    input.storedAs === undefined ? [] : store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs),
-    serverResults(store, step, outputs),
+    storedEarly ??
+      (input.storedAs === undefined ? [] : store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs)),
+    recordedRows ? new Map(recordedRows.map((r) => [r.call_id, r.call])) : serverResults(store, step, outputs),
   ]);
   for (const row of stored) outputs.set(row.call_id, row.output);
   const changes = {

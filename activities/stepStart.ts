@@ -12,6 +12,7 @@ import { persistRunStates, toolStepCompletion } from './persistence';
 import type { MessageExtras } from './steps/messagePart';
 import { messageExtras } from './steps/messageExtras';
 import { ZERO, type StepIds } from './steps/rows';
+import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
 import { unstickAfterRetry } from './unstick';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
@@ -46,10 +47,14 @@ export interface PreparedStep {
 export async function beginStep(
   { store }: ActivityDeps,
   input: CallModelInput,
-): Promise<{ run: RunRow; logged: Promise<void> }> {
-  const [run, completed] = await Promise.all([
+): Promise<{ run: RunRow; logged: Promise<void>; recorded?: ToolOutputRow[] }> {
+  // After outputs, the server's results are read once, for the completing step and the prompt alike (the
+  // step before this one ran every server call before the run asked the client).
+  const recorded = input.resume ? store.toolOutputs.forSource(input.projectId, input.runId, SERVER_SOURCE) : undefined;
+  const [run, completed, recordedRows] = await Promise.all([
     store.runs.findById(input.projectId, input.runId),
-    input.resume ? toolStepCompletion(store, input.resume) : undefined,
+    input.resume ? toolStepCompletion(store, input.resume, recorded) : undefined,
+    recorded,
   ]);
   if (!run) {
     throw ApplicationFailure.create({
@@ -59,7 +64,7 @@ export async function beginStep(
     });
   }
   const states = [input.resume?.state, input.runState].filter((state): state is RunState => state !== undefined);
-  return { run, logged: persistRunStates(store, run, states, completed?.events) };
+  return { run, logged: persistRunStates(store, run, states, completed?.events), recorded: recordedRows };
 }
 
 /**
@@ -82,6 +87,7 @@ export async function preparePrompt(
   run: RunRow,
   input: CallModelInput,
   attempt: number,
+  recorded?: ToolOutputRow[],
 ): Promise<PreparedStep | Incomplete> {
   if (attempt > 1) {
     unstickAfterRetry(logger);
@@ -106,7 +112,7 @@ export async function preparePrompt(
     tools.serverFunctions?.functionsNamed(run.project_id, functionNames),
     availableForRun(store, tools.available, run),
     providers.forRun(run),
-    readRunExchange(store, run),
+    readRunExchange(store, run, recorded),
   ]);
   const extras = await messageExtras(store, run.project_id, run.id, exchange.recorded);
   const offered = toolbox(declared, available, serverFunctions);

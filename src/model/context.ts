@@ -84,10 +84,13 @@ export interface RunExchangeRows {
   messages: ReadonlyMap<string, MessageRow>;
 }
 
-/** Reads the run's exchange: the steps and the server's results at once, then the messages in one query. */
-export async function readRunExchange(store: Store, run: RunRow): Promise<RunExchangeRows> {
+/**
+ * Reads the run's exchange: the steps and the server's results at once (unless the caller has just read the
+ * latter: `known`), then the messages in one query.
+ */
+export async function readRunExchange(store: Store, run: RunRow, known?: ToolOutputRow[]): Promise<RunExchangeRows> {
   const [recorded, steps] = await Promise.all([
-    store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE),
+    known ?? store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE),
     store.runSteps.listForRun(run.project_id, run.id),
   ]);
   const ids = steps.flatMap((step) =>
