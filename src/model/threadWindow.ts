@@ -7,6 +7,8 @@ import type { MemoryWindow } from './memory';
 const COST_PAGE = 1_000;
 /** Messages not counted yet are read for counting in batches of at most this many characters. */
 const COUNT_BATCH_CHARS = 4_000_000;
+/** Up to this many messages counted in one window, their rows are kept for the prompt (see newestThatFit). */
+const KEEP_READ_ROWS = 100;
 
 export interface ThreadWindow {
   /** The kept messages, oldest first. */
@@ -31,21 +33,22 @@ export async function newestThatFit(
   cost: (rows: MessageRow[]) => Promise<number[]>,
 ): Promise<ThreadWindow> {
   let tokens = 0;
-  let kept = 0;
   let sawAny = false;
   let oldestKept: Position | undefined;
   let cursor: Position | undefined;
-  outer: while (kept < limits.maxMessages) {
+  const keptIds: string[] = []; // newest first, in the database's own order
+  const counting: Counting = { read: new Map(), saves: [] };
+  outer: while (keptIds.length < limits.maxMessages) {
     const page = await store.messages.costsNewestFirst(run.project_id, run.thread_id, COST_PAGE, cursor);
-    const candidates = page.filter((m) => m.run_id !== run.id).slice(0, limits.maxMessages - kept);
-    const costs = await costsOf(store, run.project_id, candidates, cost);
+    const candidates = page.filter((m) => m.run_id !== run.id).slice(0, limits.maxMessages - keptIds.length);
+    const costs = await costsOf(store, run.project_id, candidates, cost, counting);
     for (const [i, message] of candidates.entries()) {
       sawAny = true;
       if (tokens + costs[i]! > limits.budget) break outer;
       // Extension: a memory window's token cap keeps the newest message even when it alone is larger.
-      if (kept > 0 && limits.memory && tokens + costs[i]! > limits.memory.maxTokens) break outer;
+      if (keptIds.length > 0 && limits.memory && tokens + costs[i]! > limits.memory.maxTokens) break outer;
       tokens += costs[i]!;
-      kept++;
+      keptIds.push(message.id);
       oldestKept = { createdAt: message.created_at, id: message.id };
       if (limits.memory?.endsAt(message.role)) break outer;
     }
@@ -53,16 +56,36 @@ export async function newestThatFit(
     if (!last || page.length < COST_PAGE) break;
     cursor = { createdAt: last.created_at, id: last.id };
   }
-  const rows = oldestKept ? await store.messages.since(run.project_id, run.thread_id, oldestKept, run.id) : [];
+  // The kept messages are every message (not this run's) from the oldest kept on. When counting just read them
+  // all (a new thread, a run right after the user's first message), they need not be read again.
+  const allRead = keptIds.every((id) => counting.read.has(id));
+  const [rows] = await Promise.all([
+    !oldestKept
+      ? []
+      : allRead
+        ? keptIds.map((id) => counting.read.get(id)!).reverse()
+        : store.messages.since(run.project_id, run.thread_id, oldestKept, run.id),
+    ...counting.saves,
+  ]);
   return { rows, tokens, sawAny };
 }
 
-/** Stored costs, and for messages without one, counted now (their content read in bounded batches). */
+/** What counting read (message rows by id) and the writes of the counts, still in flight. */
+interface Counting {
+  read: Map<string, MessageRow>;
+  saves: Promise<void>[];
+}
+
+/**
+ * Stored costs, and for messages without one, counted now (their content read in bounded batches). The counts
+ * are saved while the window is decided (`counting.saves`; the caller awaits them).
+ */
 async function costsOf(
   store: Store,
   projectId: string,
   messages: MessageCost[],
   cost: (rows: MessageRow[]) => Promise<number[]>,
+  counting: Counting,
 ): Promise<number[]> {
   const costs = messages.map((m) => m.token_count);
   const missing = messages.flatMap((m, i) => (m.token_count === null ? [i] : []));
@@ -79,8 +102,12 @@ async function costsOf(
     const counted = await cost(rows);
     const byId = new Map(rows.map((row, n) => [row.id, counted[n]!]));
     for (const i of batch) costs[i] = byId.get(messages[i]!.id) ?? 0; // deleted meanwhile: not in the prompt either
+    // Only small batches are kept for the prompt: a huge thread's content is read again for the kept part only.
+    if (missing.length <= KEEP_READ_ROWS) for (const row of rows) counting.read.set(row.id, row);
     const finished = rows.filter((row) => row.status !== 'in_progress');
-    await store.messages.saveTokenCounts(finished.map((row) => ({ id: row.id, tokens: byId.get(row.id)! })));
+    const save = store.messages.saveTokenCounts(finished.map((row) => ({ id: row.id, tokens: byId.get(row.id)! })));
+    save.catch(() => undefined); // handled now, while later batches are awaited; its failure surfaces in newestThatFit
+    counting.saves.push(save);
     from = to;
   }
   return costs.map((c) => c ?? 0);
