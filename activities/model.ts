@@ -5,7 +5,8 @@ import type { FunctionToolCall, ServerToolCall, Usage } from '../src/temporal/sh
 import type { ActivityDeps } from './index';
 import { openStepStream, type MadeCall } from './stepStream';
 import { ZERO } from './steps/rows';
-import { alongside, beginStep, preparePrompt, type CallModelInput } from './stepStart';
+import { allInOrder } from '../src/settled';
+import { beginStep, preparePrompt, type CallModelInput } from './stepStart';
 
 export type { CallModelInput } from './stepStart';
 
@@ -37,7 +38,7 @@ export function modelActivities(deps: ActivityDeps) {
       const attempt = ctx.info.attempt;
       const { run, logged, recorded } = await beginStep(deps, input);
       // The run's new state is logged while the prompt is read; the step's own events come after both.
-      const prepared = await alongside(logged, () => preparePrompt(deps, run, input, attempt, recorded));
+      const [, prepared] = await allInOrder([logged, preparePrompt(deps, run, input, attempt, recorded)]);
       if (prepared.kind === 'incomplete') return prepared;
       const { request, provider, offered, extras } = prepared;
       const step = await openStepStream(store, logger, input, attempt, {

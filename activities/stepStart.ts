@@ -68,17 +68,6 @@ export async function beginStep(
 }
 
 /**
- * Waits for `writes` and `reads` together and fails with the first failure of either, writes first: a write
- * still in flight is never left behind by a read that failed.
- */
-export async function alongside<T>(writes: Promise<void>, reads: () => Promise<T>): Promise<T> {
-  const [wrote, read] = await Promise.allSettled([writes, reads()]);
-  if (wrote.status === 'rejected') throw wrote.reason;
-  if (read.status === 'rejected') throw read.reason;
-  return read.value;
-}
-
-/**
  * Everything the model request needs, read from the database: the run's budget, the tools it may offer, its
  * provider, and the prompt. `incomplete` when the budget is spent or the prompt cannot fit.
  */

@@ -3,6 +3,7 @@ import type { RunStep } from 'openai/resources/beta/threads/runs/steps';
 import type { Insertable } from 'kysely';
 import { badRequest, notFound } from '../errors';
 import { newObjectId } from '../ids';
+import { allInOrder } from '../settled';
 import { memoryForNewRun } from '../model/memory';
 import type { ListQuery } from '../schemas/list';
 import type { CreateRunBody, CreateThreadAndRunBody, ModifyRunBody, SubmitToolOutputsBody } from '../schemas/runs';
@@ -153,8 +154,11 @@ export function runsService(deps: ServiceDeps) {
 
   return {
     async create(scope: RequestScope, threadId: string, body: CreateRunBody) {
-      await requireThread(scope, threadId);
-      const assistant = await requireAssistant(scope, body.assistant_id);
+      // Both looked up at once; a missing thread is still the error reported first.
+      const [, assistant] = await allInOrder([
+        requireThread(scope, threadId),
+        requireAssistant(scope, body.assistant_id),
+      ]);
       await requireFiles(store, scope, messagesRefs(body.additional_messages, 'additional_messages'));
       await assertRunCapacity(store, scope);
       // Files attached for file_search go into the thread's store before the run can search it.

@@ -40,12 +40,11 @@ export async function insertLaunch(store: Store, launch: RunLaunch): Promise<Run
       }
       await lockThread(trx, run.project_id, run.thread_id);
       if (launch.messages.length > 0) await trx.insertInto('messages').values(launch.messages).execute();
-      await trx.insertInto('runs').values(run).execute();
+      stored = await trx.insertInto('runs').values(run).returningAll().executeTakeFirstOrThrow();
       await trx
         .insertInto('run_launches')
         .values({ run_id: run.id, project_id: run.project_id, due_at: launch.startDueAt })
         .execute();
-      stored = await trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
       const thread = launch.thread
         ? await trx.selectFrom('threads').selectAll().where('id', '=', run.thread_id).executeTakeFirstOrThrow()
         : undefined;
