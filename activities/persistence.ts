@@ -11,6 +11,7 @@ import type { RunStepRow } from '../src/store/repositories/runSteps';
 import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
 import type { ActivityDeps } from './index';
 import { unstickAfterRetry } from './unstick';
+import { allInOrder } from '../src/settled';
 
 /**
  * Short database writes the run workflow makes on every transition (run as local activities: no server
@@ -101,9 +102,9 @@ async function completeToolStep(store: Store, input: ToolStepCompletion): Promis
 }
 
 /**
- * Completes the step (only while it is open) and returns its `completed` event for the caller to log: none
- * if the step is gone or still open elsewhere. A step completed by an earlier attempt that died before logging
- * it gets its event now (a no-op to log if it was logged).
+ * Completes the step (only while it is open) and returns its `completed` event for the caller to log:
+ * undefined if the step is gone, no event if it ended otherwise (e.g. cancelled). A step completed by an
+ * earlier attempt that died before logging it gets its event now (a no-op to log if it was logged).
  */
 export async function toolStepCompletion(
   store: Store,
@@ -112,12 +113,12 @@ export async function toolStepCompletion(
 ): Promise<{ runId: string; events: NewRunEvent[] } | undefined> {
   // What the step's completion reads, at once: the step, the client's stored outputs (when the run id is
   // known up front) and the server's results (`recorded`: all of the run's, when the caller reads them anyway).
-  const [step, storedEarly, recordedRows] = await Promise.all([
+  const [step, storedEarly, recordedRows] = await allInOrder([
     store.runSteps.findById(input.projectId, input.stepId),
     input.storedAs !== undefined && input.runId !== undefined
       ? store.toolOutputs.forSource(input.projectId, input.runId, input.storedAs)
-      : undefined,
-    recorded,
+      : Promise.resolve(undefined),
+    recorded ?? Promise.resolve(undefined),
   ]);
   if (!step) return undefined;
   const logged = (row: RunStepRow | undefined) => ({
@@ -126,10 +127,13 @@ export async function toolStepCompletion(
   });
   if (step.status !== 'in_progress') return logged(step);
   const outputs = new Map(input.outputs.map((o) => [o.tool_call_id, o.output]));
-  const [stored, results] = await Promise.all([
-    storedEarly ??
-      (input.storedAs === undefined ? [] : store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs)),
-    recordedRows ? new Map(recordedRows.map((r) => [r.call_id, r.call])) : serverResults(store, step, outputs),
+  const [stored, results] = await allInOrder([
+    storedEarly || input.storedAs === undefined
+      ? Promise.resolve(storedEarly ?? [])
+      : store.toolOutputs.forSource(input.projectId, step.run_id, input.storedAs),
+    recordedRows
+      ? Promise.resolve(new Map(recordedRows.map((r) => [r.call_id, r.call])))
+      : serverResults(store, step, outputs),
   ]);
   for (const row of stored) outputs.set(row.call_id, row.output);
   const changes = {

@@ -14,6 +14,7 @@ import { messageExtras } from './steps/messageExtras';
 import { ZERO, type StepIds } from './steps/rows';
 import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
 import { unstickAfterRetry } from './unstick';
+import { allInOrder } from '../src/settled';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
 export interface CallModelInput extends StepIds {
@@ -51,10 +52,10 @@ export async function beginStep(
   // After outputs, the server's results are read once, for the completing step and the prompt alike (the
   // step before this one ran every server call before the run asked the client).
   const recorded = input.resume ? store.toolOutputs.forSource(input.projectId, input.runId, SERVER_SOURCE) : undefined;
-  const [run, completed, recordedRows] = await Promise.all([
+  const [run, completed, recordedRows] = await allInOrder([
     store.runs.findById(input.projectId, input.runId),
-    input.resume ? toolStepCompletion(store, input.resume, recorded) : undefined,
-    recorded,
+    input.resume ? toolStepCompletion(store, input.resume, recorded) : Promise.resolve(undefined),
+    recorded ?? Promise.resolve(undefined),
   ]);
   if (!run) {
     throw ApplicationFailure.create({
@@ -64,7 +65,9 @@ export async function beginStep(
     });
   }
   const states = [input.resume?.state, input.runState].filter((state): state is RunState => state !== undefined);
-  return { run, logged: persistRunStates(store, run, states, completed?.events), recorded: recordedRows };
+  const logged = persistRunStates(store, run, states, completed?.events);
+  logged.catch(() => undefined); // handled from the start; the caller awaits it and sees its failure
+  return { run, logged, recorded: recordedRows };
 }
 
 /**
@@ -96,9 +99,9 @@ export async function preparePrompt(
   }
   const declared = fromJson<DeclaredTool[]>(run.tools);
   const functionNames = declared.flatMap((tool) => (tool.type === 'function' ? [tool.function.name] : []));
-  // Independent reads, at once (on PostgreSQL each is a round trip).
-  const [serverFunctions, available, provider, exchange] = await Promise.all([
-    tools.serverFunctions?.functionsNamed(run.project_id, functionNames),
+  // Independent reads, at once (on PostgreSQL each is a round trip), failing in the order they had.
+  const [serverFunctions, available, provider, exchange] = await allInOrder([
+    tools.serverFunctions?.functionsNamed(run.project_id, functionNames) ?? Promise.resolve(undefined),
     availableForRun(store, tools.available, run),
     providers.forRun(run),
     readRunExchange(store, run, recorded),

@@ -7,7 +7,7 @@ import type { MemoryWindow } from './memory';
 const COST_PAGE = 1_000;
 /** Messages not counted yet are read for counting in batches of at most this many characters. */
 const COUNT_BATCH_CHARS = 4_000_000;
-/** Up to this many messages counted in one window, their rows are kept for the prompt (see newestThatFit). */
+/** A page with up to this many messages to count keeps their rows for the prompt (see newestThatFit). */
 const KEEP_READ_ROWS = 100;
 
 export interface ThreadWindow {

@@ -26,6 +26,8 @@ export class RunWorkflowClosed extends Error {
 }
 
 const UPDATE_DEADLINE_MS = 15_000;
+/** Sends of an Update that keep racing a failing workflow task: about 3 s of backing off in all. */
+const RACE_ATTEMPTS = 8;
 /**
  * gRPC codes with which Temporal turns a request away for now: RESOURCE_EXHAUSTED (8: a rate or in-flight
  * limit, e.g. `history.maxInFlightUpdates`) and UNAVAILABLE (14: the frontend is restarting or unreachable).
@@ -50,11 +52,12 @@ export function runEngine(
         return await client.withDeadline(deadline, send);
       } catch (error) {
         // The server aborts an update when the workflow task carrying it fails for a reason that has nothing
-        // to do with the update, typically UnhandledCommand (a new event raced the worker's reply), or a task
-        // that timed out on an overloaded worker. The workflow retries that task; the update (not applied) just
-        // has to be sent again, until the deadline: under load that can take more than a few tries.
-        if (isRaceWithWorkflowTask(error) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(25 * attempt, 250)));
+        // to do with the update, typically UnhandledCommand (a new event raced the worker's reply). The
+        // workflow retries that task; the update just has to be sent again (safe either way: both Updates
+        // have fixed ids). Backing off, a few times: a task that fails for good (a workflow bug) must not
+        // turn each request into dozens of failing tasks.
+        if (isRaceWithWorkflowTask(error) && attempt < RACE_ATTEMPTS && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** (attempt - 1), 1_000)));
           continue;
         }
         throw translate(runId, error);
@@ -76,8 +79,9 @@ export function runEngine(
           'retrying the identical request is safe (it is applied at most once).',
       );
     }
-    // Turned away for load, or a workflow-task race that outlasted the retries above: what OpenAI answers an
-    // overloaded request, which the SDKs retry, rather than a bare 500 (the same idempotence makes it safe).
+    // Turned away for now (a limit, the frontend unreachable past the client's own retries), or a
+    // workflow-task race that outlasted the tries above: what OpenAI answers an overloaded request, which the
+    // SDKs retry, rather than a bare 500 (the same fixed update ids make the retry safe).
     const cause = error instanceof ServiceError ? error.cause : undefined;
     if ((isGrpcServiceError(cause) && TRANSIENT_GRPC_CODES.has(cause.code)) || isRaceWithWorkflowTask(error)) {
       return retryLater(
