@@ -11,6 +11,7 @@ import {
   type Hit,
 } from '../src/tools/fileSearchResults';
 import type { DeclaredTool, ServerToolExecutor, ToolResult, ToolType } from '../src/tools';
+import { allInOrder } from '../src/settled';
 
 /** What one search asks the vector stores (the fields of `SearchRequest` in src/vectorStores/types.ts). */
 export interface RunSearchRequest {
@@ -37,8 +38,11 @@ export async function runVectorStoreIds(
   assistantId: string,
   threadId: string,
 ): Promise<string[]> {
-  const assistant = await store.assistants.find(projectId, assistantId);
-  const thread = await store.threads.find(projectId, threadId);
+  // Both at once: this runs before every model step where file_search is available (and before each search).
+  const [assistant, thread] = await allInOrder([
+    store.assistants.find(projectId, assistantId),
+    store.threads.find(projectId, threadId),
+  ]);
   return [
     ...new Set([
       ...(fromJson<Resources>(assistant?.tool_resources ?? null)?.file_search?.vector_store_ids ?? []),
