@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { classifyModelError } from '../src/model/client';
+import { allInOrder } from '../src/settled';
 import type { FunctionToolCall, ServerToolCall, Usage } from '../src/temporal/shared';
 import type { ActivityDeps } from './index';
+import { beginStep, preparePrompt, type CallModelInput } from './stepStart';
 import { openStepStream, type MadeCall } from './stepStream';
 import { ZERO } from './steps/rows';
-import { allInOrder } from '../src/settled';
-import { beginStep, preparePrompt, type CallModelInput } from './stepStart';
 
 export type { CallModelInput } from './stepStart';
 

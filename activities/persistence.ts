@@ -9,9 +9,9 @@ import type { Store } from '../src/store';
 import type { RunRow } from '../src/store/repositories/runs';
 import type { RunStepRow } from '../src/store/repositories/runSteps';
 import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
+import { allInOrder } from '../src/settled';
 import type { ActivityDeps } from './index';
 import { unstickAfterRetry } from './unstick';
-import { allInOrder } from '../src/settled';
 
 /**
  * Short database writes the run workflow makes on every transition (run as local activities: no server

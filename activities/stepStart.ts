@@ -2,19 +2,19 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { buildContext, readRunExchange } from '../src/model/context';
 import type { ResolvedProvider } from '../src/model/providers';
+import { allInOrder } from '../src/settled';
 import { fromJson } from '../src/store/json';
 import type { RunRow } from '../src/store/repositories/runs';
+import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
 import type { ResumeRun, RunState, Usage } from '../src/temporal/shared';
 import { toolbox, type DeclaredTool, type StoredToolChoice, type Toolbox } from '../src/tools';
 import { availableForRun } from './fileSearch';
 import type { ActivityDeps } from './index';
 import { persistRunStates, toolStepCompletion } from './persistence';
-import type { MessageExtras } from './steps/messagePart';
 import { messageExtras } from './steps/messageExtras';
+import type { MessageExtras } from './steps/messagePart';
 import { ZERO, type StepIds } from './steps/rows';
-import { SERVER_SOURCE, type ToolOutputRow } from '../src/store/repositories/toolOutputs';
 import { unstickAfterRetry } from './unstick';
-import { allInOrder } from '../src/settled';
 
 /** The step's ids (minted by the workflow: every attempt writes the same rows) and how to call the model. */
 export interface CallModelInput extends StepIds {
