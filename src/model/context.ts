@@ -93,13 +93,15 @@ export async function readRunExchange(store: Store, run: RunRow, known?: ToolOut
     known ?? store.toolOutputs.forSource(run.project_id, run.id, SERVER_SOURCE),
     store.runSteps.listForRun(run.project_id, run.id),
   ]);
-  const ids = steps.flatMap((step) =>
-    step.type === 'message_creation' && step.status === 'completed'
-      ? [fromJson<{ message_creation: { message_id: string } }>(step.step_details).message_creation.message_id]
-      : [],
-  );
+  const ids = steps.flatMap((step) => writtenMessageId(step) ?? []);
   const messages = new Map((await store.messages.byIds(run.project_id, ids)).map((row) => [row.id, row]));
   return { recorded, steps, messages };
+}
+
+/** The message a completed message_creation step wrote; undefined for any other step. */
+function writtenMessageId(step: RunStepRow): string | undefined {
+  if (step.type !== 'message_creation' || step.status !== 'completed') return undefined;
+  return fromJson<{ message_creation: { message_id: string } }>(step.step_details).message_creation.message_id;
 }
 
 /**
@@ -112,9 +114,9 @@ function runExchange({ recorded, steps, messages }: RunExchangeRows, tools: Tool
     recorded.map((row) => [row.call_id, { output: row.output, arguments: row.arguments ?? undefined }]),
   );
   for (const step of steps) {
-    if (step.type === 'message_creation' && step.status === 'completed') {
-      const { message_creation } = fromJson<{ message_creation: { message_id: string } }>(step.step_details);
-      const row = messages.get(message_creation.message_id);
+    const messageId = writtenMessageId(step);
+    if (messageId !== undefined) {
+      const row = messages.get(messageId);
       if (row) out.push(toChatMessage(row));
     }
     if (step.type === 'tool_calls' && step.status === 'completed') {

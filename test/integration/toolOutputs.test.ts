@@ -50,6 +50,17 @@ describe.each(DIALECTS)('large tool outputs (%s)', (dialect) => {
     return { thread, run };
   }
 
+  /** Answers the waiting run's call with `output`; the model then says 'ok' and the run completes. */
+  async function completeWith(thread: { id: string }, run: { id: string }, output: string) {
+    model.script({ kind: 'text', text: 'ok' });
+    const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
+      run.id,
+      { thread_id: thread.id, tool_outputs: [{ tool_call_id: 'call_big', output }] },
+      { pollIntervalMs: 50 },
+    );
+    expect(done.status).toBe('completed');
+  }
+
   it.each([
     ['760,000 characters (2.2 MB of UTF-8)', 760_000],
     ['exactly the cap', MAX_TOOL_OUTPUT_CHARS - 'call_big'.length],
@@ -96,13 +107,7 @@ describe.each(DIALECTS)('large tool outputs (%s)', (dialect) => {
     });
     const still = await svc.openai.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
     expect(still.status).toBe('requires_action');
-    model.script({ kind: 'text', text: 'ok' });
-    const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
-      run.id,
-      { thread_id: thread.id, tool_outputs: [{ tool_call_id: 'call_big', output: 'small' }] },
-      { pollIntervalMs: 50 },
-    );
-    expect(done.status).toBe('completed');
+    await completeWith(thread, run, 'small');
   });
 
   it('refuses a call answered twice in one submission with a 400, and the run still takes a good one', async () => {
@@ -122,13 +127,7 @@ describe.each(DIALECTS)('large tool outputs (%s)', (dialect) => {
         message: "Duplicate tool_call_id 'call_big' in tool_outputs.",
       },
     });
-    model.script({ kind: 'text', text: 'ok' });
-    const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
-      run.id,
-      { thread_id: thread.id, tool_outputs: [{ tool_call_id: 'call_big', output: 'only' }] },
-      { pollIntervalMs: 50 },
-    );
-    expect(done.status).toBe('completed');
+    await completeWith(thread, run, 'only');
     const steps = await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });
     const details = steps.data[0]!.step_details;
     expect(details.type === 'tool_calls' && details.tool_calls[0]).toMatchObject({ function: { output: 'only' } });
