@@ -63,7 +63,8 @@ RUN apt-get update \
 # THREADLINE_DATA_DIR: SQLite database and embedded Temporal state when no PostgreSQL/cluster is set.
 # MALLOC_ARENA_MAX: glibc gives each of the worker's threads (Temporal core, V8, libuv) a malloc arena of its
 # own, and each keeps what it freed after a burst of runs; two arenas give it back (README, "Memory of runs
-# parked in requires_action"). glibc reads it at process start, so it has to be set here, not by Threadline.
+# parked in requires_action"). glibc reads it at process start, so it has to be set here: only `threadline start`
+# relaunches itself with it, and with it set here it runs as one process.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

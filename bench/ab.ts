@@ -5,6 +5,7 @@
  *   npx tsc -p tsconfig.bench.json && node dist/bench/ab.js eager [--samples=40]
  *   node dist/bench/ab.js cache [--parked=1000] [--warm=0]
  *   node dist/bench/ab.js alloc [--parked=1000] [--warm=0]  (glibc malloc settings, jemalloc)
+ *   node dist/bench/ab.js launcher [--parked=1000] [--warm=0]  (threadline start's relaunch with 2 arenas)
  *   node dist/bench/ab.js server [--samples=30]    (the stock dev server against the tuned one)
  *   node dist/bench/ab.js crash [--trials=5]       (workflow task timeout 4 s against 2 s; scenario 6's kills)
  *   node dist/bench/ab.js databases [--samples=40] (SQLite start, PostgreSQL start, PostgreSQL api + worker)
@@ -17,6 +18,7 @@
  *   Latency modes (eager, server, databases, shape, env) take --throughput[=rounds]: one-tool-round runs at
  *   concurrency 10, 30 a round per variant, rounds alternating; runs/s and CPU-ms per run per process.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { startFakeModel, type FakeModel } from '../test/support/fakeModel';
 import { startScratchTemporal, type ScratchTemporal } from '../test/support/temporal';
@@ -497,6 +499,16 @@ async function main() {
       // Is the memory parked runs leave outside the workflow cache glibc's per-thread malloc arenas?
       variants.push({ name: 'cache 100', env: {}, temporal: tuned });
       variants.push({ name: 'cache 100, MALLOC_ARENA_MAX=2', env: { MALLOC_ARENA_MAX: '2' }, temporal: tuned });
+    } else if (which === 'launcher') {
+      // `threadline start` relaunches itself with MALLOC_ARENA_MAX=2 (src/launcher.ts) unless the variable is set:
+      // set to glibc's own default (8 arenas per core), it runs as one process with the arenas it used to have.
+      const glibcDefault = String(8 * os.availableParallelism());
+      variants.push({
+        name: `one process (before: ${glibcDefault} arenas)`,
+        env: { MALLOC_ARENA_MAX: glibcDefault },
+        temporal: tuned,
+      });
+      variants.push({ name: 'launcher, service with 2 arenas (after)', env: {}, temporal: tuned });
     } else if (which === 'alloc') {
       // Parked runs' memory is glibc's arenas holding freed memory (bench/memprobe.ts): allocator settings.
       const arena = { MALLOC_ARENA_MAX: '2' };
@@ -593,7 +605,7 @@ async function main() {
       variants.push({ name: `B: ${raw}`, env: envB, temporal: tuned, dialect, shape: split });
     } else {
       throw new Error(
-        'usage: ab.js eager|cache|arena|alloc|server|serverargs|crash|sticky|crashtrace|history|databases|shape|env',
+        'usage: ab.js eager|cache|arena|alloc|launcher|server|serverargs|crash|sticky|crashtrace|history|databases|shape|env',
       );
     }
     const split = which === 'crash' || which === 'sticky' || which === 'crashtrace';
@@ -603,7 +615,7 @@ async function main() {
       if ((v.shape ?? shape) === 'split' && !split) await v.dep.startWorker();
     }
     const parkedToo = which === 'serverargs' && process.argv.some((a) => a === '--parked' || a.startsWith('--parked='));
-    if (which === 'cache' || which === 'arena' || which === 'alloc' || parkedToo)
+    if (which === 'cache' || which === 'arena' || which === 'alloc' || which === 'launcher' || parkedToo)
       await parked(variants, model, flag('parked', 1000));
     else if (which === 'crash' || which === 'sticky') await crashes(variants, model, flag('trials', 5));
     else if (which === 'crashtrace') await crashTrace(variants, model, flag('trials', 1));

@@ -22,7 +22,9 @@ export function startTemporal(): Promise<ScratchTemporal> {
 
 export interface ThreadlineProcess {
   role: 'start' | 'api' | 'worker';
+  /** The process spawned: for `threadline start` on glibc, the launcher that runs the service in a child. */
   child: ChildProcess;
+  /** The process doing the work, whose CPU and memory are read: the launcher's child where there is one. */
   pid: number;
   output(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -70,17 +72,33 @@ function spawnRole(role: ThreadlineProcess['role'], env: Record<string, string>)
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => live.delete(child));
-  return {
+  const proc: ThreadlineProcess = {
     role,
     child,
     pid: child.pid!,
     output: () => out,
     async kill(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
+      // A launcher passes signals on, but SIGKILL cannot be passed on: a crash is the service's own.
+      if (signal === 'SIGKILL' && proc.pid !== child.pid) process.kill(proc.pid, signal);
+      else child.kill(signal);
       await exited;
     },
   };
+  return proc;
+}
+
+/** The service a `threadline start` launcher runs (its child running the CLI), or the launcher itself. */
+function serviceOf(proc: ThreadlineProcess): number {
+  const pid = proc.child.pid!;
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean);
+  const service = children.map(Number).find((child) =>
+    fs
+      .readFileSync(`/proc/${child}/cmdline`, 'utf8')
+      .split('\0')
+      .some((a) => a.endsWith('cli.js')),
+  );
+  return service ?? pid;
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, proc: ThreadlineProcess): Promise<void> {
@@ -142,7 +160,11 @@ export async function deploy(
   let api: ThreadlineProcess;
   if (shape === 'all-in-one') {
     api = spawnRole('start', env);
-    await waitFor('threadline start', async () => (await apiUp()) && (await polling(api.pid)), api);
+    await waitFor('threadline start', apiUp, api);
+    // Once the API answers, a launcher has started its service. An older build (ab.js --before), or a set
+    // MALLOC_ARENA_MAX, runs the service in the spawned process itself.
+    api.pid = serviceOf(api);
+    await waitFor('threadline start', () => polling(api.pid), api);
     workers.push(api);
   } else {
     api = spawnRole('api', env);

@@ -127,6 +127,8 @@ export function processes(dep: Deployment, temporalPid: number | undefined): Arr
           ['threadline api', dep.api.pid],
           ['threadline worker', dep.workers[0]!.pid],
         ];
+  // `threadline start` on glibc runs its service in a child; the launcher only waits, and is shown on its own.
+  if (dep.api.child.pid !== dep.api.pid) list.push(['threadline start: its launcher', dep.api.child.pid!]);
   if (temporalPid !== undefined) list.push(['Temporal server', temporalPid]);
   return list;
 }

@@ -42,6 +42,24 @@ async function hasPoller(address: string, taskQueue: string): Promise<boolean> {
   }
 }
 
+/** The `threadline` process a launcher started (Linux: its children, read from /proc), if any. */
+function serviceProcessOf(pid: number): number | undefined {
+  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.map(Number).find((child) => fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('cli.js'));
+}
+
+function environOf(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 afterEach(() => killLeftoverCliProcesses());
 
 describe('threadline start (all in one, embedded Temporal)', () => {
@@ -96,6 +114,38 @@ describe('threadline start (all in one, embedded Temporal)', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('runs its service in a child with MALLOC_ARENA_MAX=2 that stops when its launcher is killed, unless the variable is set', async () => {
+    const env = {
+      THREADLINE_DATA_DIR: tempDir(),
+      TEMPORAL_ADDRESS: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS!,
+      THREADLINE_TASK_QUEUE: `launcher-${Date.now()}`,
+    };
+    const port = await freePort();
+    const launched = spawnCli(['start'], { ...env, PORT: String(port) });
+    await launched.waitFor(/API listening/);
+    const service = serviceProcessOf(launched.child.pid!);
+    expect(service).toBeDefined();
+    expect(environOf(service!)).toContain('MALLOC_ARENA_MAX=2');
+    expect(environOf(launched.child.pid!)).not.toContain('MALLOC_ARENA_MAX=2');
+    expect(await hasPoller(env.TEMPORAL_ADDRESS, env.THREADLINE_TASK_QUEUE)).toBe(true);
+
+    // Killed without a chance to pass anything on, the launcher still takes its service down with it.
+    launched.child.kill('SIGKILL');
+    expect(await launched.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    await waitUntil(() => !fs.existsSync(`/proc/${service}`));
+    expect(await portIsOpen(port)).toBe(false);
+
+    // A MALLOC_ARENA_MAX set by the operator is left alone: one process, which does the work itself.
+    const own = spawnCli(['start'], { ...env, PORT: String(await freePort()), MALLOC_ARENA_MAX: '4' });
+    await own.waitFor(/API listening/);
+    expect(serviceProcessOf(own.child.pid!)).toBeUndefined();
+    expect(environOf(own.child.pid!)).toContain('MALLOC_ARENA_MAX=4');
+    own.child.kill('SIGTERM');
+    expect(await own.exited).toEqual({ code: 0, signal: null });
+    expect(own.output()).toMatch(/"msg":"stopped"/);
+    fs.rmSync(env.THREADLINE_DATA_DIR, { recursive: true, force: true });
   });
 
   it('fails at boot with a message naming a bad setting', async () => {
