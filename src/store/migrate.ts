@@ -14,6 +14,7 @@ import * as m011 from './migrations/011_tool_output_extras';
 import * as m012 from './migrations/012_vector_index';
 import * as m014 from './migrations/014_perf';
 import * as m015 from './migrations/015_pg_event_append';
+import * as m016 from './migrations/016_pg_event_notify_payload';
 
 // Listed in code rather than read from a folder so the compiled build and the tests see the same set.
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '012_vector_index': m012,
   '014_perf': m014,
   '015_pg_event_append': m015,
+  '016_pg_event_notify_payload': m016,
 };
 
 /**

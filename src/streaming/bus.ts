@@ -6,16 +6,18 @@ export interface LoggedEvent {
 }
 
 /**
- * `events`: handed over by an in-process append. Without them, `upTo` is the seq the log reached when known
- * (a PostgreSQL notification says it), so a follower already past it need not read.
+ * `events`: handed over by an in-process append, or carried by another process's PostgreSQL notification.
+ * Without them, `upTo` is the seq the log reached when known (a notification says it), so a follower already
+ * past it need not read.
  */
 type Listener = (events: LoggedEvent[] | undefined, upTo?: number) => void;
 
 /**
- * Wakes the streams following a run when its log grows. In-process appends hand over the events themselves
- * (the fast path: no read back from the database); wake-ups from other processes (PostgreSQL NOTIFY) carry
- * none, and the follower reads the log. Either way the log is the truth: a follower never relies on seeing
- * every wake-up, it only uses them to stop waiting.
+ * Wakes the streams following a run when its log grows. Appends hand over the events themselves (the fast
+ * path: no read back from the database): in process directly, from other processes in their PostgreSQL
+ * NOTIFY when the events fit in its payload; a wake-up without them makes the follower read the log. Either
+ * way the log is the truth: a follower never relies on seeing every wake-up, it only uses them to stop waiting
+ * (and reads the log at any gap in the seqs it was handed).
  */
 export class RunEventBus {
   private readonly listeners = new Map<string, Set<Listener>>();

@@ -48,14 +48,19 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   let inbox: LoggedEvent[] = [];
   let woken = false;
   // Whether the log may hold events this follower was not handed: at the start, after a wake-up that carried
-  // none (another process appended; a lost LISTEN connection), after a gap in what was handed over, after a full
-  // page, and at every poll. Otherwise the events handed over in process are the whole story, and reading the
-  // log back after each of them (one read per append, a dozen per run) only confirmed it.
+  // none (a lost LISTEN connection; a notification too large to carry them), after a gap in what was handed
+  // over, after a full page, and at every poll. Otherwise the events handed over (by an append in this process,
+  // or in another process's PostgreSQL notification) are the whole story, and reading the log back after each
+  // of them (one read per append, a dozen per run) only confirmed it.
   let mustRead = true;
   let wake: (() => void) | undefined;
   const unsubscribe = bus.subscribe(runId, (events, upTo) => {
-    if (events) inbox.push(...events);
-    else if (upTo === undefined || upTo > last) mustRead = true;
+    if (events) {
+      const fresh = events.filter((e) => e.seq > last);
+      // Already sent: e.g. this process's own append, heard again through PostgreSQL's NOTIFY.
+      if (fresh.length === 0) return;
+      inbox.push(...fresh);
+    } else if (upTo === undefined || upTo > last) mustRead = true;
     else return; // a notification of what this follower has already sent
     woken = true;
     wake?.();

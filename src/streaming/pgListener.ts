@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import type { Logger } from '../logger';
 import { RUN_EVENTS_CHANNEL } from '../store/repositories/runEvents';
-import type { RunEventBus } from './bus';
+import type { LoggedEvent, RunEventBus } from './bus';
 
 /**
  * Carries run-log wake-ups from other processes (workers appending events) to this process's streams:
@@ -21,11 +21,8 @@ export async function listenForRunEvents(
   async function connect(): Promise<void> {
     const next = new Client({ connectionString });
     next.on('notification', (message) => {
-      const payload = message.payload ?? '';
-      const at = payload.lastIndexOf(':');
-      const runId = payload.slice(0, at);
-      const seq = Number(payload.slice(at + 1));
-      if (runId) bus.publish(runId, undefined, Number.isSafeInteger(seq) ? seq : undefined);
+      const notice = parseNotice(message.payload ?? '');
+      if (notice) bus.publish(notice.runId, notice.events, notice.upTo);
     });
     next.on('error', (error) => {
       logger.warn({ err: error }, 'run-event listener connection lost; reconnecting');
@@ -62,4 +59,25 @@ export async function listenForRunEvents(
       await client?.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * An append's notification (migration 016): `{"r": run id, "s": last seq, "e": [[seq, event, data], …]}` with
+ * the events themselves, or `<run id>:<last seq>` when they did not fit (or from a database before 016).
+ */
+export function parseNotice(payload: string): { runId: string; upTo?: number; events?: LoggedEvent[] } | undefined {
+  if (payload.startsWith('{')) {
+    try {
+      const { r, s, e } = JSON.parse(payload) as { r: unknown; s: unknown; e: unknown };
+      if (typeof r !== 'string' || !Number.isSafeInteger(s) || !Array.isArray(e)) return undefined;
+      const events = e.map(([seq, event, data]: [number, string, string]) => ({ seq, event, data }));
+      return { runId: r, upTo: s as number, events };
+    } catch {
+      return undefined; // not ours: the log is the truth, and the next poll reads it
+    }
+  }
+  const at = payload.lastIndexOf(':');
+  const runId = payload.slice(0, at);
+  const seq = Number(payload.slice(at + 1));
+  return runId ? { runId, ...(Number.isSafeInteger(seq) ? { upTo: seq } : {}) } : undefined;
 }

@@ -1,6 +1,6 @@
 import type { TextDelta } from 'openai/resources/beta/threads/messages';
 import { createStore } from '../../src/store';
-import { RunEventBus } from '../../src/streaming/bus';
+import { RunEventBus, type LoggedEvent } from '../../src/streaming/bus';
 import { listenForRunEvents } from '../../src/streaming/pgListener';
 import { killLeftoverCliProcesses, spawnWorkerFor } from '../support/cli';
 import { startFakeModel, type FakeModel } from '../support/fakeModel';
@@ -79,6 +79,50 @@ describe('streaming with the API and a worker in separate processes (postgres)',
     try {
       await writer.runEvents.append(run.id, [{ event: 'test.ping', data: {}, key: 'test.notify' }]);
       await woken;
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('carries the appended events in the notification when they fit, and only the seq when they do not', async () => {
+    model.script({ kind: 'tool_calls', calls: [{ id: 'call_payload', name: 'lookup', arguments: '{}' }] });
+    const thread = await svc.openai.beta.threads.create();
+    const run = await svc.openai.beta.threads.runs.createAndPoll(
+      thread.id,
+      { assistant_id: assistantId },
+      { pollIntervalMs: 20 },
+    );
+    const listening = new RunEventBus();
+    const listener = await listenForRunEvents(svc.env.THREADLINE_DATABASE_URL!, listening, pino({ level: 'silent' }));
+    const heard: Array<{ events?: LoggedEvent[]; upTo?: number }> = [];
+    let onHeard = () => undefined as void;
+    listening.subscribe(run.id, (events, upTo) => {
+      heard.push(events ? { events, upTo } : { upTo });
+      onHeard();
+    });
+    const hear = (count: number) =>
+      new Promise<void>((resolve) => {
+        onHeard = () => heard.length >= count && resolve();
+        onHeard();
+      });
+    const writer = createStore(svc.running.db, new RunEventBus(), svc.running.store.files);
+    try {
+      // Two events in one append: both ride in the notification, exactly as logged (no read needed).
+      const small = await writer.runEvents.append(run.id, [
+        { event: 'test.small', data: { n: 1, text: 'quotes " and \\ backslashes' }, key: 'test.small.1' },
+        { event: 'test.small', data: { n: 2 }, key: 'test.small.2' },
+      ]);
+      await hear(1);
+      expect(small).toHaveLength(2);
+      expect(heard[0]).toEqual({ events: small, upTo: small[1]!.seq });
+      expect(await svc.running.store.runEvents.after(run.id, small[0]!.seq - 1, 10)).toEqual(small);
+
+      // Too large for a payload (PostgreSQL refuses 8,000 bytes): the seq alone, and the listener reads the log.
+      const big = await writer.runEvents.append(run.id, [
+        { event: 'test.big', data: { text: 'x'.repeat(9_000) }, key: 'test.big' },
+      ]);
+      await hear(2);
+      expect(heard[1]).toEqual({ upTo: big[0]!.seq });
     } finally {
       await listener.close();
     }

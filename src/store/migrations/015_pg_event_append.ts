@@ -12,7 +12,22 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-  await sql`
+  await sql.raw(appendFunction(NOTIFY_SEQ)).execute(db);
+}
+
+/** This migration's notification: `<run id>:<last seq>`, a wake-up whose listener reads the log. */
+export const NOTIFY_SEQ = {
+  declare: '',
+  collect: '',
+  notify: `PERFORM pg_notify(p_channel, p_run_id || ':' || v_seq);`,
+};
+
+/**
+ * The append function's text, with what it collects of the appended events and how it notifies: the one
+ * part later migrations change (016 sends the events themselves).
+ */
+export function appendFunction(notice: { declare: string; collect: string; notify: string }): string {
+  return `
     CREATE OR REPLACE FUNCTION threadline_append_run_events(
       p_run_id text, p_writer_step text, p_writer_attempt integer, p_events jsonb, p_now bigint, p_channel text,
       p_project_id text, p_state jsonb
@@ -23,7 +38,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_seq bigint;
       v_first bigint;
       v_writer text;
-      v_item jsonb;
+      v_item jsonb;${notice.declare}
     BEGIN
       SELECT r.event_seq, r.event_writer INTO v_seq, v_writer FROM runs r WHERE r.id = p_run_id FOR UPDATE;
       IF NOT FOUND THEN
@@ -59,16 +74,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           seq := v_seq;
           event := v_item->>'event';
           data := v_item->>'data';
-          RETURN NEXT;
+          RETURN NEXT;${notice.collect}
         END IF;
       END LOOP;
       IF v_seq > v_first THEN
         UPDATE runs SET event_seq = v_seq WHERE id = p_run_id;
-        PERFORM pg_notify(p_channel, p_run_id || ':' || v_seq);
+        ${notice.notify}
       END IF;
     END
     $fn$
-  `.execute(db);
+  `;
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
