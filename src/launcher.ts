@@ -4,10 +4,10 @@ import os from 'node:os';
 /**
  * `threadline start` on Linux with glibc runs its service in a child process started with
  * `MALLOC_ARENA_MAX=2`. glibc gives busy threads (the Temporal core's, V8's, libuv's) malloc arenas of their own
- * and keeps what they freed after a burst of runs; with two arenas the settled footprint of 1,000 parked runs
- * was about 110 MB lower (bench/FINDINGS.md, section 12). glibc reads the variable once, when the process
- * starts, so a process cannot set it for itself, and Node 20 cannot exec: this launcher stays, waits and
- * passes signals on. It costs about 7 MB of private memory (the Node binary's pages are shared with the child).
+ * and keeps what they freed after a burst of runs; with two arenas a process settled 26 to 118 MB lower with
+ * 1,000 runs parked, in five interleaved comparisons (bench/FINDINGS.md, sections 12 and 16). glibc reads the
+ * variable once, when the process starts, so a process cannot set it for itself, and Node 20 cannot exec: this
+ * launcher stays, waits and passes signals on. It costs about 7 MB of private memory (the Node binary's pages are shared with the child).
  *
  * Only `start`, the one-command laptop shape: `api`, `worker` and `sandbox` are what process managers, crash
  * tests and the Docker image (which sets the variable itself) run, and there the pid they hold must be the
