@@ -502,7 +502,7 @@ async function main() {
     } else if (which === 'launcher') {
       // `threadline start` relaunches itself with MALLOC_ARENA_MAX=2 (src/launcher.ts) unless the variable is set:
       // set to glibc's own default (8 arenas per core), it runs as one process with the arenas it used to have.
-      const glibcDefault = String(8 * os.availableParallelism());
+      const glibcDefault = String(8 * os.cpus().length); // glibc counts online CPUs, not the affinity mask
       variants.push({
         name: `one process (before: ${glibcDefault} arenas)`,
         env: { MALLOC_ARENA_MAX: glibcDefault },

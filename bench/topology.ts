@@ -91,10 +91,16 @@ function spawnRole(role: ThreadlineProcess['role'], env: Record<string, string>)
 /** The service a `threadline start` launcher runs (its child running the CLI), or the launcher itself. */
 function serviceOf(proc: ThreadlineProcess): number {
   const pid = proc.child.pid!;
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean);
+  const read = (file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return ''; // a kernel without /proc/<pid>/task/<pid>/children, or a child gone meanwhile
+    }
+  };
+  const children = read(`/proc/${pid}/task/${pid}/children`).split(/\s+/).filter(Boolean);
   const service = children.map(Number).find((child) =>
-    fs
-      .readFileSync(`/proc/${child}/cmdline`, 'utf8')
+    read(`/proc/${child}/cmdline`)
       .split('\0')
       .some((a) => a.endsWith('cli.js')),
   );

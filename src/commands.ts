@@ -84,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     onLauncherGone(() => {
+      if (stopping) return; // already on its way out: not a reason to stop waiting for it
       logger.warn('the launcher process is gone: stopping as on SIGTERM');
       onSignal('SIGTERM');
     });

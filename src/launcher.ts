@@ -34,21 +34,37 @@ const FORWARDED: Array<[NodeJS.Signals, NodeJS.Signals]> = [
 ];
 
 /**
+ * One Ctrl-C under `npm start` arrives twice (from the terminal, and forwarded by npm) within a millisecond or
+ * so; passed on twice, the service would take the second as "exit without waiting". A person pressing twice
+ * to force that is slower than this.
+ */
+const SAME_SIGNAL_MS = 100;
+
+/** Set in the service's environment: only a service this launcher started watches its IPC channel. */
+const LAUNCHED = 'THREADLINE_LAUNCHED';
+
+/**
  * Runs this same command line in a child with MALLOC_ARENA_MAX set, and ends as it ends: with its exit code,
  * or killed by the same signal.
  */
 export function relaunch(): void {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-    env: { ...process.env, MALLOC_ARENA_MAX: ARENA_MAX },
+    env: { ...process.env, MALLOC_ARENA_MAX: ARENA_MAX, [LAUNCHED]: '1' },
     // The IPC channel is how the service learns that this launcher died (even by SIGKILL): it stops then.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // A group of its own: a terminal's Ctrl-C reaches this launcher only, which passes it on once. In the same
-    // group the service would get it twice, and a second signal means "exit without waiting".
+    // A session and process group of its own (setsid): a terminal's Ctrl-C reaches this launcher only, which
+    // passes it on once. In the same group the service would get it twice, and a second signal means "exit
+    // without waiting". The service's own children (the embedded Temporal server) are in that group too.
     detached: true,
   });
+  const lastSent = new Map<NodeJS.Signals, number>();
   for (const [received, sent] of FORWARDED) {
     process.on(received, () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(sent);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const now = Date.now();
+      if (now - (lastSent.get(sent) ?? -Infinity) < SAME_SIGNAL_MS) return;
+      lastSent.set(sent, now);
+      child.kill(sent);
     });
   }
   child.once('error', (error) => {
@@ -56,6 +72,14 @@ export function relaunch(): void {
     process.exitCode = 1;
   });
   child.once('exit', (code, signal) => {
+    // What the service left running in its group goes with it: the embedded Temporal server, when the service
+    // did not stop it (a second Ctrl-C, a signal before it was ready, a crash). Without the launcher the
+    // terminal's signal reached that server directly.
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // nothing left in the group
+    }
     if (signal !== null) {
       for (const [received] of FORWARDED) process.removeAllListeners(received);
       process.kill(process.pid, signal);
@@ -75,7 +99,9 @@ const onGone: Array<() => void> = [];
  * when it was killed with SIGKILL), so that a service still booting then stops as soon as it can.
  */
 export function watchLauncher(): void {
-  if (!process.connected) return;
+  // Another parent's IPC channel (pm2, a test's fork) is none of this: only the relaunched service watches.
+  if (!process.connected || process.env[LAUNCHED] !== '1') return;
+  delete process.env[LAUNCHED]; // not inherited by the service's own children
   process.once('disconnect', () => {
     launcherGone = true;
     for (const stop of onGone.splice(0)) stop();

@@ -123,7 +123,7 @@ export async function followRun(options: FollowOptions): Promise<FollowEnd> {
   }
 }
 
-/** The in-process events that continue exactly from `last`, or undefined when the log must be read. */
+/** The handed-over events that continue exactly from `last`, or undefined when the log must be read. */
 function takeContiguous(inbox: LoggedEvent[], last: number): LoggedEvent[] | undefined {
   const next = inbox.filter((e) => e.seq > last).sort((a, b) => a.seq - b.seq);
   if (next.length === 0 || next[0]!.seq !== last + 1) return undefined;

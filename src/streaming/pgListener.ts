@@ -4,10 +4,11 @@ import { RUN_EVENTS_CHANNEL } from '../store/repositories/runEvents';
 import type { LoggedEvent, RunEventBus } from './bus';
 
 /**
- * Carries run-log wake-ups from other processes (workers appending events) to this process's streams:
- * one dedicated connection LISTENing on the channel the appends NOTIFY at commit. A dropped connection is
- * reopened with backoff, and every follower is woken to re-read the log, since notifications sent while
- * it was down are lost (the log itself is not).
+ * Carries what other processes (workers) append to run logs to this process's streams: one dedicated
+ * connection LISTENing on the channel the appends NOTIFY at commit, each notification carrying the events
+ * themselves or, when they did not fit, the seq the log reached (then the followers read it). A dropped
+ * connection is reopened with backoff, and every follower is woken to re-read the log, since notifications
+ * sent while it was down are lost (the log itself is not).
  */
 export async function listenForRunEvents(
   connectionString: string,
@@ -67,17 +68,28 @@ export async function listenForRunEvents(
  */
 export function parseNotice(payload: string): { runId: string; upTo?: number; events?: LoggedEvent[] } | undefined {
   if (payload.startsWith('{')) {
+    let notice: { r?: unknown; s?: unknown; e?: unknown };
     try {
-      const { r, s, e } = JSON.parse(payload) as { r: unknown; s: unknown; e: unknown };
-      if (typeof r !== 'string' || !Number.isSafeInteger(s) || !Array.isArray(e)) return undefined;
-      const events = e.map(([seq, event, data]: [number, string, string]) => ({ seq, event, data }));
-      return { runId: r, upTo: s as number, events };
+      notice = JSON.parse(payload) as typeof notice;
     } catch {
       return undefined; // not ours: the log is the truth, and the next poll reads it
     }
+    const { r, s, e } = notice;
+    if (typeof r !== 'string' || !r || !Number.isSafeInteger(s)) return undefined;
+    const events = Array.isArray(e) ? e.map(loggedEvent) : [];
+    // Anything odd in the events: a plain wake-up, and the followers read the log.
+    if (events.length === 0 || events.some((event) => event === undefined)) return { runId: r, upTo: s as number };
+    return { runId: r, upTo: s as number, events: events as LoggedEvent[] };
   }
   const at = payload.lastIndexOf(':');
   const runId = payload.slice(0, at);
   const seq = Number(payload.slice(at + 1));
   return runId ? { runId, ...(Number.isSafeInteger(seq) ? { upTo: seq } : {}) } : undefined;
+}
+
+function loggedEvent(item: unknown): LoggedEvent | undefined {
+  if (!Array.isArray(item)) return undefined;
+  const [seq, event, data] = item as unknown[];
+  if (!Number.isSafeInteger(seq) || typeof event !== 'string' || typeof data !== 'string') return undefined;
+  return { seq: seq as number, event, data };
 }

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import OpenAI from 'openai';
-import { killLeftoverCliProcesses, spawnCli } from '../support/cli';
+import { CLI_PATH, killLeftoverCliProcesses, spawnCli } from '../support/cli';
 import { freePort } from '../support/ports';
 import { createThrowawayDatabase } from '../support/postgres';
 
@@ -52,9 +53,13 @@ function environOf(pid: number): string[] {
   return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 }
 
-async function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+function waitUntil(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return waitUntilAsync(() => Promise.resolve(check()), timeoutMs);
+}
+
+async function waitUntilAsync(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -146,6 +151,72 @@ describe('threadline start (all in one, embedded Temporal)', () => {
     expect(await own.exited).toEqual({ code: 0, signal: null });
     expect(own.output()).toMatch(/"msg":"stopped"/);
     fs.rmSync(env.THREADLINE_DATA_DIR, { recursive: true, force: true });
+  });
+
+  it('takes one Ctrl-C heard twice (terminal and npm) as one, and sweeps the Temporal server a forced exit leaves', async () => {
+    // Twice within a few ms, as npm's forwarding and the terminal deliver one keypress: a graceful stop.
+    const dataDir = tempDir();
+    const launched = spawnCli(['start'], {
+      PORT: String(await freePort()),
+      THREADLINE_DATA_DIR: dataDir,
+      TEMPORAL_ADDRESS: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS!,
+      THREADLINE_TASK_QUEUE: `launcher-twice-${Date.now()}`,
+    });
+    await launched.waitFor(/API listening/);
+    launched.child.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 10)); // npm's forwarded copy comes a moment later
+    launched.child.kill('SIGINT');
+    expect(await launched.exited).toEqual({ code: 0, signal: null });
+    expect(launched.output()).toMatch(/"msg":"stopped"/);
+    expect(launched.output()).not.toMatch(/second signal/);
+
+    // A second Ctrl-C on purpose, while it stops: the service exits without waiting, and the embedded Temporal
+    // server it did not stop goes with it (it no longer hears the terminal itself).
+    const temporalPort = await freePort();
+    const embedded = spawnCli(['start'], {
+      PORT: String(await freePort()),
+      THREADLINE_DATA_DIR: dataDir,
+      THREADLINE_TEMPORAL_PORT: String(temporalPort),
+      THREADLINE_TEMPORAL_UI_PORT: String(await freePort()),
+      TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH ?? '',
+    });
+    await embedded.waitFor(/API listening/);
+    expect(await portIsOpen(temporalPort)).toBe(true);
+    embedded.child.kill('SIGINT');
+    await embedded.waitFor(/shutting down/);
+    // Later than one keypress heard twice, sooner than the stop (which waits for the Temporal server, ~1 s).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    embedded.child.kill('SIGINT');
+    expect(await embedded.exited).toEqual({ code: 130, signal: null });
+    expect(embedded.output()).toMatch(/second signal/);
+    await waitUntilAsync(async () => !(await portIsOpen(temporalPort)));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps running when a parent of its own with an IPC channel (pm2, fork) lets go of it', async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    const child = spawn(process.execPath, [CLI_PATH, 'api'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        THREADLINE_DATA_DIR: dataDir,
+        TEMPORAL_ADDRESS: process.env.THREADLINE_TEST_TEMPORAL_ADDRESS!,
+      },
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitUntilAsync(() => portIsOpen(port));
+      child.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(child.exitCode).toBeNull();
+      expect(await portIsOpen(port)).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('fails at boot with a message naming a bad setting', async () => {

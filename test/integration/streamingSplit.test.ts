@@ -63,19 +63,27 @@ describe('streaming with the API and a worker in separate processes (postgres)',
     expect(names(replay.frames).at(-2)).toBe('thread.run.requires_action');
   });
 
-  it('wakes a listening process when another process appends, through NOTIFY', async () => {
-    model.script({ kind: 'tool_calls', calls: [{ id: 'call_notify', name: 'lookup', arguments: '{}' }] });
+  /**
+   * A run parked in requires_action, a bus fed only by a LISTEN connection of its own and a store appending
+   * through another bus: two buses that share nothing but the database, as two processes would.
+   */
+  async function parkedRunAndTwoBuses(callId: string) {
+    model.script({ kind: 'tool_calls', calls: [{ id: callId, name: 'lookup', arguments: '{}' }] });
     const thread = await svc.openai.beta.threads.create();
     const run = await svc.openai.beta.threads.runs.createAndPoll(
       thread.id,
       { assistant_id: assistantId },
       { pollIntervalMs: 20 },
     );
-    // Two buses that share nothing but the database, as two processes would.
     const listening = new RunEventBus();
     const listener = await listenForRunEvents(svc.env.THREADLINE_DATABASE_URL!, listening, pino({ level: 'silent' }));
-    const woken = new Promise<void>((resolve) => listening.subscribe(run.id, () => resolve()));
     const writer = createStore(svc.running.db, new RunEventBus(), svc.running.store.files);
+    return { run, listening, listener, writer };
+  }
+
+  it('wakes a listening process when another process appends, through NOTIFY', async () => {
+    const { run, listening, listener, writer } = await parkedRunAndTwoBuses('call_notify');
+    const woken = new Promise<void>((resolve) => listening.subscribe(run.id, () => resolve()));
     try {
       await writer.runEvents.append(run.id, [{ event: 'test.ping', data: {}, key: 'test.notify' }]);
       await woken;
@@ -85,15 +93,7 @@ describe('streaming with the API and a worker in separate processes (postgres)',
   });
 
   it('carries the appended events in the notification when they fit, and only the seq when they do not', async () => {
-    model.script({ kind: 'tool_calls', calls: [{ id: 'call_payload', name: 'lookup', arguments: '{}' }] });
-    const thread = await svc.openai.beta.threads.create();
-    const run = await svc.openai.beta.threads.runs.createAndPoll(
-      thread.id,
-      { assistant_id: assistantId },
-      { pollIntervalMs: 20 },
-    );
-    const listening = new RunEventBus();
-    const listener = await listenForRunEvents(svc.env.THREADLINE_DATABASE_URL!, listening, pino({ level: 'silent' }));
+    const { run, listening, listener, writer } = await parkedRunAndTwoBuses('call_payload');
     const heard: Array<{ events?: LoggedEvent[]; upTo?: number }> = [];
     let onHeard = () => undefined as void;
     listening.subscribe(run.id, (events, upTo) => {
@@ -105,7 +105,6 @@ describe('streaming with the API and a worker in separate processes (postgres)',
         onHeard = () => heard.length >= count && resolve();
         onHeard();
       });
-    const writer = createStore(svc.running.db, new RunEventBus(), svc.running.store.files);
     try {
       // Two events in one append: both ride in the notification, exactly as logged (no read needed).
       const small = await writer.runEvents.append(run.id, [

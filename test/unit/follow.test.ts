@@ -86,4 +86,21 @@ describe('following a run', () => {
     await expect(follow).resolves.toBe('final');
     expect(sent).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  it("takes another process's events from its notification without a read, once each", async () => {
+    const { bus, reads, sent, follow, append, log } = setup([event(1, 'thread.run.created')]);
+    await settle();
+    append([event(2)]);
+    bus.publish(runId, [event(2)], 2); // its own append heard again through NOTIFY: dropped
+    await settle();
+    log.push(event(3), event(4)); // appended by another process, whose notification carries them
+    bus.publish(runId, [event(3), event(4)], 4);
+    await settle();
+    expect(reads).toEqual([0]);
+    log.push(event(5, 'thread.run.completed'));
+    bus.publish(runId, [event(5, 'thread.run.completed')], 5);
+    await expect(follow).resolves.toBe('final');
+    expect(sent).toEqual([1, 2, 3, 4, 5]);
+    expect(reads).toEqual([0]);
+  });
 });

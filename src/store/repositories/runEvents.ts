@@ -31,7 +31,7 @@ export interface AppendOptions {
   runState?: { projectId: string; state: RunState };
 }
 
-/** The PostgreSQL channel that carries `run_id:seq` wake-ups between processes. */
+/** The PostgreSQL channel that carries appended events (or `run_id:seq` when they do not fit) between processes. */
 export const RUN_EVENTS_CHANNEL = 'threadline_run_events';
 
 export function runEventsRepository(db: Db, bus: RunEventBus | undefined, postgres: boolean) {
