@@ -7,7 +7,8 @@ import os from 'node:os';
  * and keeps what they freed after a burst of runs; with two arenas a process settled 26 to 118 MB lower with
  * 1,000 runs parked, in five interleaved comparisons (bench/FINDINGS.md, sections 12 and 16). glibc reads the
  * variable once, when the process starts, so a process cannot set it for itself, and Node 20 cannot exec: this
- * launcher stays, waits and passes signals on. It costs about 7 MB of private memory (the Node binary's pages are shared with the child).
+ * launcher stays, waits and passes signals on. It costs about 7 MB of private memory (the Node binary's pages
+ * are shared with the child).
  *
  * Only `start`, the one-command laptop shape: `api`, `worker` and `sandbox` are what process managers, crash
  * tests and the Docker image (which sets the variable itself) run, and there the pid they hold must be the
@@ -91,6 +92,7 @@ export function relaunch(): void {
   });
 }
 
+let watching = false;
 let launcherGone = false;
 const onGone: Array<() => void> = [];
 
@@ -102,6 +104,7 @@ export function watchLauncher(): void {
   // Another parent's IPC channel (pm2, a test's fork) is none of this: only the relaunched service watches.
   if (!process.connected || process.env[LAUNCHED] !== '1') return;
   delete process.env[LAUNCHED]; // not inherited by the service's own children
+  watching = true;
   process.once('disconnect', () => {
     launcherGone = true;
     for (const stop of onGone.splice(0)) stop();
@@ -117,6 +120,7 @@ export function onLauncherGone(stop: () => void): void {
 /** In the service, once it stops: let go of the channel, which would keep the event loop alive. */
 export function releaseLauncher(): void {
   onGone.length = 0;
+  if (!watching) return; // another parent's channel is that parent's business
   process.removeAllListeners('disconnect');
   if (process.connected) process.disconnect();
 }

@@ -4,7 +4,7 @@ import { appendFunction, NOTIFY_SEQ } from './015_pg_event_append';
 /**
  * PostgreSQL only: the append's notification carries the appended events themselves when they fit in a
  * payload (PostgreSQL refuses 8,000 bytes and more), as `{"r": run id, "s": last seq, "e": [[seq, event,
- * data], …]}`. An API process in another process than the worker then hands them to its streams without
+ * data], …]}`. An API in another process than the worker's then hands them to its streams without
  * reading the log back: that read was one query per append, about 19 per run of one tool round, and one
  * round trip on every streamed event's way to the client. Too large, it sends `<run id>:<last seq>` as
  * before and the listener reads the log (src/streaming/pgListener.ts reads both forms).
