@@ -68,13 +68,7 @@ describe.each(DIALECTS)('large tool outputs (%s)', (dialect) => {
     const { thread, run } = await waitingRun();
     const output = chinese(chars);
     expect(Buffer.byteLength(output)).toBeGreaterThan(2 * 1024 * 1024);
-    model.script({ kind: 'text', text: 'Read it all.' });
-    const done = await svc.openai.beta.threads.runs.submitToolOutputsAndPoll(
-      run.id,
-      { thread_id: thread.id, tool_outputs: [{ tool_call_id: 'call_big', output }] },
-      { pollIntervalMs: 50 },
-    );
-    expect(done.status).toBe('completed');
+    await completeWith(thread, run, output);
     const steps = await svc.openai.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });
     const details = steps.data[0]!.step_details;
     expect(details.type === 'tool_calls' && details.tool_calls[0]).toMatchObject({
