@@ -39,3 +39,45 @@ export function sampleRss(pid: number, intervalMs = 25): { stop(): { peakMb: num
     },
   };
 }
+
+/** What a process's threads are, by name: the figures per thread group in scenarios 0 and 3. */
+export type ThreadGroup = 'main thread' | 'other JS threads and V8 helpers' | 'Temporal core threads';
+
+/**
+ * CPU time (ms) so far of a process's threads, by group. Linux names a thread in `/proc/<pid>/task/<tid>/comm`:
+ * Node's main thread is the one whose tid is the pid; the Temporal SDK's Rust core runs on `tokio-runtime-w…`
+ * and `workflow-proces…` threads; every other thread is named `node` (the SDK's workflow thread, Threadline's
+ * token-counting thread, V8's GC and compiler helpers, libuv's pool), so they can only be counted together.
+ */
+export function threadGroupCpuMs(pid: number): Map<ThreadGroup, number> {
+  const out = new Map<ThreadGroup, number>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out; // not Linux, or the process is gone: no breakdown
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const group: ThreadGroup =
+        tid === String(pid)
+          ? 'main thread'
+          : /^(tokio-runtime|workflow-proces)/.test(name)
+            ? 'Temporal core threads'
+            : 'other JS threads and V8 helpers';
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(group, (out.get(group) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // The thread ended between the listing and the read: its time is lost from both readings alike.
+    }
+  }
+  return out;
+}
+
+/** This process's own CPU time so far (ms): the benchmark's client and, in process, its fake model. */
+export function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { directCall } from '../client';
-import { cpuMs } from '../procs';
+import { measureCpu, type Measured } from '../cpuShare';
 import { ROOT } from '../root';
 import { pool, summarize } from '../stats';
 import type { Row, ScenarioContext } from '../types';
@@ -107,13 +107,12 @@ export async function floor(ctx: ScenarioContext): Promise<Row[]> {
     const concurrency = 10;
     const total = ctx.pick(30, 60, 2);
     await pool(Array.from({ length: concurrency }), concurrency, runOnce);
-    const pids: Array<[string, number]> = [['floor process (worker + client)', child.pid!]];
-    if (ctx.temporalPid !== undefined) pids.push(['Temporal server', ctx.temporalPid]);
-    const cpuBefore = pids.map(([, pid]) => cpuMs(pid));
+    const measured: Measured[] = [['floor process (worker + client)', child.pid!, true]];
+    if (ctx.temporalPid !== undefined) measured.push(['Temporal server', ctx.temporalPid, false]);
+    const cpu = measureCpu(measured);
     const started = performance.now();
     const results = await pool(Array.from({ length: total }), concurrency, runOnce);
     const seconds = (performance.now() - started) / 1000;
-    const cpuAfter = pids.map(([, pid]) => cpuMs(pid));
     const c10 = { ...base, case: `concurrency ${concurrency}` };
     rows.push({ ...c10, metric: 'run latency (one tool round)', value: summarize(results.map((r) => r.totalMs)) });
     rows.push({
@@ -122,14 +121,7 @@ export async function floor(ctx: ScenarioContext): Promise<Row[]> {
       unit: 'runs/s',
       value: { n: total, p50: total / seconds, p99: NaN },
     });
-    pids.forEach(([name], i) =>
-      rows.push({
-        ...c10,
-        metric: `CPU per run: ${name}`,
-        unit: 'cpu-ms',
-        value: { n: total, p50: (cpuAfter[i]! - cpuBefore[i]!) / total, p99: NaN },
-      }),
-    );
+    rows.push(...cpu.rows(c10, total));
     ctx.log(
       `floor: added to first token p50 ${summarize(added).p50.toFixed(1)} ms, ${(total / seconds).toFixed(1)} runs/s at c=10`,
     );
@@ -173,6 +165,23 @@ const PAIRS: Array<[string, RegExp, string, string, string]> = [
     'concurrency 10',
     'CPU per run: Temporal server',
   ],
+  [
+    '3. throughput',
+    /^concurrency 10$/,
+    'CPU per run: the benchmark (client and fake model)',
+    'concurrency 10',
+    'CPU per run: the benchmark (client and fake model)',
+  ],
+  // `threadline start` against the floor's one process (worker and client), thread group by thread group.
+  ...(['main thread', 'other JS threads and V8 helpers', 'Temporal core threads'] as const).map(
+    (group): [string, RegExp, string, string, string] => [
+      '3. throughput',
+      /^concurrency 10$/,
+      `CPU per run: threadline start (API + worker), ${group}`,
+      'concurrency 10',
+      `CPU per run: floor process (worker + client), ${group}`,
+    ],
+  ),
 ];
 
 /** Adds the floor's figure and the ratio to it to every Threadline row that has a floor counterpart. */

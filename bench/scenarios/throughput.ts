@@ -1,6 +1,6 @@
 import type { RecordedRequest } from '../../test/support/fakeModel';
 import { directCall, firstAt, lastOf, timedStream, wallMs } from '../client';
-import { cpuMs } from '../procs';
+import { measureCpu, type Measured } from '../cpuShare';
 import { pool, summarize } from '../stats';
 import type { Deployment } from '../topology';
 import { compared, type Row, type ScenarioContext } from '../types';
@@ -70,14 +70,12 @@ export async function throughput(ctx: ScenarioContext): Promise<Row[]> {
         const b = await directCall(model.baseURL);
         return a.total + b.total;
       });
-      const pids = processes(dep, ctx.temporalPid);
-      const cpuBefore = pids.map(([, pid]) => cpuMs(pid));
+      const cpu = measureCpu(processes(dep, ctx.temporalPid));
       const started = wallMs();
       const runs = await pool(Array.from({ length: total }), concurrency, () => oneToolRound(dep, assistant.id));
       const seconds = (wallMs() - started) / 1000;
       const latencies = runs.map((r) => r.ms);
       const retried = runs.reduce((sum, r) => sum + r.retried, 0);
-      const cpuAfter = pids.map(([, pid]) => cpuMs(pid));
 
       const direct = summarize(directs);
       const achieved = total / seconds;
@@ -102,14 +100,7 @@ export async function throughput(ctx: ScenarioContext): Promise<Row[]> {
         note: `bound ${bound.toFixed(1)} runs/s`,
         ...(concurrency === 10 ? { target: '≥ 95 %', meets: share >= 95 } : {}),
       });
-      pids.forEach(([name], i) =>
-        rows.push({
-          ...base,
-          metric: `CPU per run: ${name}`,
-          unit: 'cpu-ms',
-          value: { n: total, p50: (cpuAfter[i]! - cpuBefore[i]!) / total, p99: NaN },
-        }),
-      );
+      rows.push(...cpu.rows(base, total));
       ctx.log(`throughput: c=${concurrency}: ${achieved.toFixed(1)} runs/s (${share.toFixed(0)} % of bound)`);
     }
   } finally {
@@ -119,16 +110,16 @@ export async function throughput(ctx: ScenarioContext): Promise<Row[]> {
 }
 
 /** The processes whose CPU and memory are reported, by role. */
-export function processes(dep: Deployment, temporalPid: number | undefined): Array<[string, number]> {
-  const list: Array<[string, number]> =
+export function processes(dep: Deployment, temporalPid: number | undefined): Measured[] {
+  const list: Measured[] =
     dep.shape === 'all-in-one'
-      ? [['threadline start (API + worker)', dep.api.pid]]
+      ? [['threadline start (API + worker)', dep.api.pid, true]]
       : [
-          ['threadline api', dep.api.pid],
-          ['threadline worker', dep.workers[0]!.pid],
+          ['threadline api', dep.api.pid, true],
+          ['threadline worker', dep.workers[0]!.pid, true],
         ];
   // `threadline start` on glibc runs its service in a child; the launcher only waits, and is shown on its own.
-  if (dep.api.child.pid !== dep.api.pid) list.push(['threadline start: its launcher', dep.api.child.pid!]);
-  if (temporalPid !== undefined) list.push(['Temporal server', temporalPid]);
+  if (dep.api.child.pid !== dep.api.pid) list.push(['threadline start: its launcher', dep.api.child.pid!, false]);
+  if (temporalPid !== undefined) list.push(['Temporal server', temporalPid, false]);
   return list;
 }

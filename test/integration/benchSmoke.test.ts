@@ -34,6 +34,13 @@ it('the benchmark harness produces a report', async () => {
     const added = report.rows.find((r) => r.scenario === '1. first token' && r.metric === 'added to first token');
     expect(added?.floor?.n).toBeGreaterThan(0);
     expect(added?.floorRatio).toBe(added!.value.p50 / added!.floor!.p50);
+    // The floor's CPU per run, split by thread group (Linux), and the benchmark's own beside it.
+    const floorCpu = (name: string) =>
+      report.rows.find((r) => r.scenario === '0. Temporal floor' && r.metric === `CPU per run: ${name}`)?.value.p50;
+    for (const group of ['main thread', 'other JS threads and V8 helpers', 'Temporal core threads']) {
+      expect(floorCpu(`floor process (worker + client), ${group}`)).toBeGreaterThanOrEqual(0);
+    }
+    expect(floorCpu('the benchmark (client and fake model)')).toBeGreaterThan(0);
     expect(markdown).toContain('## 2. per step');
     expect(markdown).toContain('## 8. file upload');
     const json = JSON.parse(fs.readFileSync(path.join(outDir, 'BENCHMARKS.json'), 'utf8')) as { rows: Row[] };
