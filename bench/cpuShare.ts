@@ -14,7 +14,7 @@ interface Reading {
 const THREAD_GROUPS: ThreadGroup[] = ['main thread', 'other JS threads and V8 helpers', 'Temporal core threads'];
 
 /**
- * Starts measuring the CPU the given processes spend; `rows(total)` then gives their CPU-ms per run, each Node
+ * Starts measuring the CPU the given processes spend; `rows(base, total)` then gives their CPU-ms per run, each Node
  * process's split by thread group, and the benchmark's own (client and fake model). The benchmark shares the
  * machine's cores with what it measures, so its own CPU per run is part of what bounds the runs per second: for
  * Threadline it reads two SSE streams and three HTTP answers per run, for the floor one HTTP answer.
