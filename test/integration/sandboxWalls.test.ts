@@ -267,18 +267,18 @@ describe('sandbox walls', () => {
     const out = await h.exec({
       threadId: b,
       code: [
-        'import os',
+        'import os, subprocess',
         'print(os.listdir("/mnt/data"), os.listdir("/mnt"))',
-        // Every directory but the kernel's own trees, pruned (not just filtered: walking all of /proc and /sys
-        // took more than the 2 s CPU limit on a loaded machine).
-        'found = []',
-        'for r, d, fs in os.walk("/"):',
-        '    if r == "/": d[:] = [x for x in d if x not in ("proc", "sys")]',
-        `    found += [os.path.join(r, f) for f in fs if f == "${secret}"]`,
-        'print(found)',
+        // Every directory but the kernel's own trees, searched by find(1): Python's os.walk spent 1.8 s of
+        // CPU on /usr alone, against this harness's 2 s limit, and failed a CI run. python3 is the control:
+        // a search that found nothing at all would prove nothing.
+        'r = subprocess.run(["find", "/", "(", "-path", "/proc", "-o", "-path", "/sys", ")", "-prune", "-o",',
+        `    "(", "-name", "${secret}", "-o", "-name", "python3", ")", "-print"], capture_output=True, text=True)`,
+        'paths = r.stdout.split()',
+        `print([p for p in paths if p.endswith("/${secret}")], "/usr/bin/python3" in paths)`,
       ].join('\n'),
     });
-    expect(out.logs).toBe("[] ['data']\n[]");
+    expect(out.logs).toBe("[] ['data']\n[] True");
     expect((await h.exec({ threadId: a, code: 'import os\nprint(os.listdir("."))' })).logs).toBe(`['${secret}']`);
   });
 });
