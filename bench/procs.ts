@@ -4,7 +4,11 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 /** CPU time (user + system) a process has used so far, in ms (10 ms resolution). */
 export function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** The CPU time (user + system, ms) in a process's or a thread's `stat` line. */
+function statCpuMs(stat: string): number {
   // Fields after the command name, which is in parentheses and may contain spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
@@ -67,8 +71,7 @@ export function threadGroupCpuMs(pid: number): Map<ThreadGroup, number> {
           : /^(tokio-runtime|workflow-proces)/.test(name)
             ? 'Temporal core threads'
             : 'other JS threads and V8 helpers';
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(group, (out.get(group) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+      out.set(group, (out.get(group) ?? 0) + statCpuMs(stat));
     } catch {
       // The thread ended between the listing and the read: its time is lost from both readings alike.
     }
